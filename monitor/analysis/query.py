@@ -1,0 +1,310 @@
+"""A small boolean topic-query language, compiled once and matched against token lists.
+
+Grammar (case-insensitive operators, precedence NOT > NEAR > AND > OR):
+    query   := or
+    or      := and ("OR" and)*
+    and     := near (["AND"] near)*          adjacency means AND
+    near    := unary ("NEAR/" n unary)*      both sides within n words
+    unary   := "NOT" unary | "-" unary | atom
+    atom    := word | "phrase" ["~" n] | "(" query ")"
+A word may hold * wildcards (negotiat*, *talks); a phrase matches consecutive words, and
+"a b"~n matches its words in any order within a window of n words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+Spans = list[tuple[int, int]]
+# NOT yields truth without a place; NEAR cannot use it.
+_NOWHERE: Spans = [(-1, -1)]
+
+
+class QueryError(ValueError):
+    """A topic query that cannot be parsed."""
+
+
+class Index:
+    """Positions of each token of a document, built once and shared by every query."""
+
+    __slots__ = ("positions", "words")
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = words
+        self.positions: dict[str, list[int]] = {}
+        for i, w in enumerate(words):
+            if w:
+                self.positions.setdefault(w, []).append(i)
+
+
+class Node:
+    """A compiled query node."""
+
+    def spans(self, index: Index) -> Spans:
+        """Where the node matches in the document; empty when it does not."""
+        raise NotImplementedError
+
+    def literals(self) -> set[str]:
+        """Plain words (or wildcard prefixes ending in *) a positive match needs."""
+        return set()
+
+
+@dataclass
+class Word(Node):
+    """One word, possibly with * wildcards."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        self.pattern = (re.compile(re.escape(self.text).replace(r"\*", r"\w*"))
+                        if "*" in self.text else None)
+        self.prefix = self.text[:-1] if self.text.endswith("*") and "*" not in self.text[:-1] \
+            else None
+
+    def positions(self, index: Index) -> list[int]:
+        """Sorted positions of the word."""
+        if self.pattern is None:
+            return index.positions.get(self.text, [])
+        found: list[int] = []
+        for word, pos in index.positions.items():
+            if self.prefix is not None:
+                if word.startswith(self.prefix):
+                    found.extend(pos)
+            elif self.pattern.fullmatch(word):
+                found.extend(pos)
+        return sorted(found)
+
+    def spans(self, index: Index) -> Spans:
+        return [(p, p) for p in self.positions(index)]
+
+    def literals(self) -> set[str]:
+        return {self.text}
+
+
+@dataclass
+class Phrase(Node):
+    """Consecutive words, or words within a window when slop is set."""
+
+    words: list[Word]
+    slop: int | None = None
+
+    def spans(self, index: Index) -> Spans:
+        lists = [w.positions(index) for w in self.words]
+        if any(not pos for pos in lists):
+            return []
+        if self.slop is None:
+            rest = [set(pos) for pos in lists[1:]]
+            return [(p, p + len(lists) - 1) for p in lists[0]
+                    if all(p + i + 1 in s for i, s in enumerate(rest))]
+        found: Spans = []
+        for p in lists[0]:
+            lo, hi = p, p
+            for pos in lists[1:]:
+                best = min(pos, key=lambda q, p=p: abs(q - p))
+                lo, hi = min(lo, best), max(hi, best)
+            if hi - lo <= self.slop:
+                found.append((lo, hi))
+        return found
+
+    def literals(self) -> set[str]:
+        return {w.text for w in self.words}
+
+
+@dataclass
+class And(Node):
+    """All parts match."""
+
+    parts: list[Node]
+
+    def spans(self, index: Index) -> Spans:
+        found: Spans = []
+        for part in self.parts:
+            s = part.spans(index)
+            if not s:
+                return []
+            found.extend(x for x in s if x[0] >= 0)
+        return found or _NOWHERE
+
+    def literals(self) -> set[str]:
+        return set().union(*(p.literals() for p in self.parts))
+
+
+@dataclass
+class Or(Node):
+    """Any part matches."""
+
+    parts: list[Node]
+
+    def spans(self, index: Index) -> Spans:
+        found: Spans = []
+        for part in self.parts:
+            found.extend(part.spans(index))
+        real = [x for x in found if x[0] >= 0]
+        return real or (_NOWHERE if found else [])
+
+    def literals(self) -> set[str]:
+        return set().union(*(p.literals() for p in self.parts))
+
+
+@dataclass
+class Not(Node):
+    """The part does not match."""
+
+    part: Node
+
+    def spans(self, index: Index) -> Spans:
+        return [] if self.part.spans(index) else _NOWHERE
+
+
+@dataclass
+class Near(Node):
+    """Both sides match within `distance` words of each other."""
+
+    left: Node
+    right: Node
+    distance: int
+
+    def spans(self, index: Index) -> Spans:
+        left = [x for x in self.left.spans(index) if x[0] >= 0]
+        if not left:
+            return []
+        right = [x for x in self.right.spans(index) if x[0] >= 0]
+        found: Spans = []
+        for a in left:
+            for b in right:
+                gap = b[0] - a[1] if b[0] > a[1] else a[0] - b[1]
+                if gap <= self.distance:
+                    found.append((min(a[0], b[0]), max(a[1], b[1])))
+        return found
+
+    def literals(self) -> set[str]:
+        return self.left.literals() | self.right.literals()
+
+
+_TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"(?:~(\d+))?|(NEAR/\d+)|(-)(?=\S)|([^\s()"]+))')
+_WORDS_RE = re.compile(r"[\w*]+")
+
+
+class _Parser:
+    """Recursive-descent parser over the token stream of a query string."""
+
+    def __init__(self, text: str) -> None:
+        self.toks: list[tuple[str, str]] = []
+        pos = 0
+        text = text.strip()
+        while pos < len(text):
+            m = _TOKEN_RE.match(text, pos)
+            if not m or m.end() == pos:
+                raise QueryError(f"cannot read query at {text[pos:pos + 20]!r}")
+            pos = m.end()
+            lp, rp, phrase, slop, near, minus, word = m.groups()
+            if lp:
+                self.toks.append(("(", lp))
+            elif rp:
+                self.toks.append((")", rp))
+            elif phrase is not None:
+                self.toks.append(("phrase", f"{phrase}\x00{slop or ''}"))
+            elif near:
+                self.toks.append(("near", near[5:]))
+            elif minus:
+                self.toks.append(("not", minus))
+            elif word in ("AND", "OR", "NOT"):
+                self.toks.append((word.lower(), word))
+            elif word:
+                self.toks.append(("word", word))
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.toks[self.i][0] if self.i < len(self.toks) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> Node:
+        if not self.toks:
+            raise QueryError("empty query")
+        node = self.or_()
+        if self.i != len(self.toks):
+            raise QueryError(f"unexpected {self.toks[self.i][1]!r}")
+        return node
+
+    def or_(self) -> Node:
+        parts = [self.and_()]
+        while self.peek() == "or":
+            self.take()
+            parts.append(self.and_())
+        return parts[0] if len(parts) == 1 else Or(parts)
+
+    def and_(self) -> Node:
+        parts = [self.near()]
+        while self.peek() in ("and", "not", "word", "phrase", "("):
+            if self.peek() == "and":
+                self.take()
+            parts.append(self.near())
+        return parts[0] if len(parts) == 1 else And(parts)
+
+    def near(self) -> Node:
+        node = self.unary()
+        while self.peek() == "near":
+            distance = int(self.take()[1])
+            right = self.unary()
+            if isinstance(node, Not) or isinstance(right, Not):
+                raise QueryError("NEAR cannot take a NOT operand")
+            node = Near(node, right, distance)
+        return node
+
+    def unary(self) -> Node:
+        if self.peek() == "not":
+            self.take()
+            return Not(self.unary())
+        return self.atom()
+
+    def atom(self) -> Node:
+        if self.peek() is None:
+            raise QueryError("query ends too early")
+        kind, value = self.take()
+        if kind == "(":
+            node = self.or_()
+            if self.peek() != ")":
+                raise QueryError("missing )")
+            self.take()
+            return node
+        if kind == "word":
+            words = _WORDS_RE.findall(value.lower())
+            if not words:
+                raise QueryError(f"not a word: {value!r}")
+            return Word(words[0]) if len(words) == 1 else Phrase([Word(w) for w in words])
+        if kind == "phrase":
+            body, slop = value.split("\x00")
+            words = _WORDS_RE.findall(body.lower())
+            if not words:
+                raise QueryError("empty phrase")
+            if len(words) == 1 and not slop:
+                return Word(words[0])
+            return Phrase([Word(w) for w in words], int(slop) if slop else None)
+        raise QueryError(f"unexpected {value!r}")
+
+
+def parse(text: str) -> Node:
+    """Compile a query string; raises QueryError when it is malformed."""
+    return _Parser(text).parse()
+
+
+def matches(node: Node, index: Index) -> bool:
+    """Whether the compiled query matches the indexed document."""
+    return bool(node.spans(index))
+
+
+def parse_all(queries: Mapping[str, str]) -> dict[str, Node]:
+    """Compile named queries, naming the one that fails."""
+    compiled: dict[str, Node] = {}
+    for name, text in queries.items():
+        try:
+            compiled[name] = parse(text)
+        except QueryError as exc:
+            raise QueryError(f"{name}: {exc}") from exc
+    return compiled

@@ -1,0 +1,178 @@
+"""Round mentions: which meeting of the sides an item reports, where, when and how it went."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from monitor.analysis.dates import resolve_date
+from monitor.analysis.model import RoundMention, Venue
+from monitor.analysis.vocab import Actors, Venues, VenueHit, compile_list
+
+CORE = ("RU", "UA", "US")
+_STATUS_RANK = {"announced": 1, "held": 2, "concluded": 3}
+# A venue word right after one of these prepositions is a place, not a government.
+_PLACE_PREP = re.compile(r"(?:\b(?:in|at|to|near|on|from)\s+(?:the\s+)?|\b[вуна]\s+)$", re.I)
+_ORDINAL_RE = r"(\w+)\s+(?:round|раунд\w*)|round\s+(two|three|four|five|\d)"
+_ROUND_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+@dataclass(frozen=True)
+class _Mention:
+    """A round mention before merging, with how sure the status is."""
+
+    mention: RoundMention
+    explicit_status: bool
+
+
+class RoundFinder:
+    """Finds round mentions from rounds.toml, actors and venues."""
+
+    def __init__(self, table: dict[str, Any], actors: Actors, venues: Venues) -> None:
+        self.actors = actors
+        self.venues = venues
+        self.meeting = compile_list(table["meeting"], "rounds.meeting")
+        self.specific = compile_list(table["specific"], "rounds.specific")
+        self.blockers = compile_list(table["blockers"], "rounds.blockers")
+        self.multilateral = compile_list(table["multilateral"], "rounds.multilateral")
+        self.concluded = compile_list(table["concluded"], "rounds.concluded")
+        self.held = compile_list(table["held"], "rounds.held")
+        self.announced = compile_list(table["announced"], "rounds.announced")
+        self.outcomes = [(compile_list([o["pattern"]], "rounds.outcome"), str(o["text"]))
+                         for o in table.get("outcome", [])]
+        self.ordinals: dict[str, int] = {k.lower(): int(v)
+                                         for k, v in table.get("ordinals", {}).items()}
+        self.ordinal_re = re.compile(_ORDINAL_RE, re.I)
+
+    def ordinal(self, sentence: str) -> int | None:
+        """The ordinal the sentence gives a round ("second round" → 2)."""
+        for m in self.ordinal_re.finditer(sentence):
+            if m[2]:
+                return int(m[2]) if m[2].isdigit() else _ROUND_NUMBERS[m[2].lower()]
+            word = m[1].lower()
+            for stem, number in self.ordinals.items():
+                if word == stem or (not stem.isascii() and word.startswith(stem)):
+                    return number
+        return None
+
+    def venue(self, sentence: str) -> Venue:
+        """The most specific place the sentence names as a venue."""
+        best: VenueHit | None = None
+        country: str | None = None
+        for hit in self.venues.find(sentence):
+            prep = bool(_PLACE_PREP.search(sentence[:hit.start]))
+            if hit.metonym and not prep:
+                continue
+            if best is None or _specificity(hit.venue) > _specificity(best.venue):
+                best = hit
+            if hit.venue.city is None and hit.venue.region is None:
+                country = country or hit.venue.country
+        if best is None:
+            return Venue()
+        return best.venue if best.venue.country else replace(best.venue, country=country)
+
+    def status(self, sentence: str, has_outcome: bool) -> tuple[str, bool]:
+        """The round's status and whether a cue stated it."""
+        if has_outcome or self.concluded.search(sentence):
+            return "concluded", True
+        if self.held.search(sentence):
+            return "held", True
+        if self.announced.search(sentence):
+            return "announced", True
+        return "held", False
+
+    def outcome(self, sentence: str) -> str | None:
+        """A short outcome text, when the sentence states one."""
+        for pattern, text in self.outcomes:
+            if pattern.search(sentence):
+                return text
+        return None
+
+    def find(self, sentences: tuple[str, ...], published: date | None,
+             item_parties: set[str]) -> tuple[RoundMention, ...]:
+        """All distinct round mentions of an item's sentences."""
+        text = " ".join(sentences)
+        multilateral = bool(self.multilateral.search(text))
+        core_item = [p for p in CORE if p in item_parties]
+        found: list[_Mention] = []
+        for sentence in sentences:
+            mention = self._sentence(sentence, published, multilateral, core_item)
+            if mention is not None:
+                found.append(mention)
+        return tuple(m.mention for m in _merge(found))
+
+    def _sentence(self, sentence: str, published: date | None, multilateral: bool,
+                  core_item: list[str]) -> _Mention | None:
+        """The round mention of one sentence, or None."""
+        if not self.meeting.search(sentence) or self.blockers.search(sentence):
+            return None
+        venue = self.venue(sentence)
+        ordinal = self.ordinal(sentence)
+        day = resolve_date(sentence, published, future=bool(self.announced.search(sentence)))
+        if not (venue.is_known() or ordinal or day or self.specific.search(sentence)):
+            return None
+        parties = {h.party for h in self.actors.find(sentence)}
+        core = [p for p in CORE if p in parties]
+        if len(core) < 2:
+            if multilateral:
+                return None
+            # A third country's leader meeting one side ("Austrian chancellor meets Putin")
+            # is diplomacy around the war, not a round.
+            if core and parties - set(CORE) - {"TR"} and not re.search(
+                    r"peace talks|delegation|negotiators", sentence, re.I):
+                return None
+            core = core_item if len(core_item) >= 2 else ["RU", "UA"]
+        if "TR" in parties and venue.country == "Turkey":
+            core = [*core, "TR"]
+        outcome = self.outcome(sentence)
+        status, explicit = self.status(sentence, outcome is not None)
+        if status != "announced" and day is None and self.announced.search(sentence):
+            day = resolve_date(sentence, published, future=False)
+        mention = RoundMention(ordinal, venue, day, status, tuple(core), outcome, sentence)
+        return _Mention(mention, explicit)
+
+
+def _specificity(venue: Venue) -> int:
+    """City beats region beats country."""
+    return 3 if venue.city else 2 if venue.region else 1 if venue.country else 0
+
+
+def _compatible(a: RoundMention, b: RoundMention) -> bool:
+    """Whether two mentions of one item can be the same round."""
+    if a.date and b.date and abs((a.date - b.date).days) > 2:
+        return False
+    if a.venue.is_known() and b.venue.is_known():
+        if a.venue.city and b.venue.city:
+            return a.venue.city == b.venue.city
+        return a.venue.country == b.venue.country
+    return not (a.ordinal and b.ordinal and a.ordinal != b.ordinal)
+
+
+def _combine(a: _Mention, b: _Mention) -> _Mention:
+    """One mention from two of the same round, keeping the most specific facts."""
+    x, y = a.mention, b.mention
+    venue = x.venue if _specificity(x.venue) >= _specificity(y.venue) else y.venue
+    if b.explicit_status and (not a.explicit_status
+                              or _STATUS_RANK[y.status] > _STATUS_RANK[x.status]):
+        status, explicit = y.status, True
+    else:
+        status, explicit = x.status, a.explicit_status
+    parties = tuple(dict.fromkeys(x.parties + y.parties))
+    merged = RoundMention(x.ordinal or y.ordinal, venue, x.date or y.date, status, parties,
+                          x.outcome or y.outcome, x.evidence)
+    return _Mention(merged, explicit)
+
+
+def _merge(found: list[_Mention]) -> list[_Mention]:
+    """Merge mentions of the same round within an item."""
+    merged: list[_Mention] = []
+    for item in found:
+        for i, seen in enumerate(merged):
+            if _compatible(seen.mention, item.mention):
+                merged[i] = _combine(seen, item)
+                break
+        else:
+            merged.append(item)
+    return merged

@@ -1,0 +1,33 @@
+"""The `monitor` command line: one typer app, subcommands per noun."""
+
+from __future__ import annotations
+
+import sys
+
+from monitor.cli.app import app
+from monitor.errors import MonitorError
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one line on stderr and exit 2."""
+    try:
+        app(standalone_mode=False)
+    except MonitorError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's own usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,113 @@
+"""The typer app and its global options; subcommand groups live beside it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from monitor.settings import Settings, load_settings, masked
+
+app = typer.Typer(
+    name="monitor",
+    help="News monitor for the Russia–Ukraine peace talks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class State:
+    """What the global options decided, shared by the subcommands."""
+
+    config: Path | None = None
+    log_format: str | None = None
+    _settings: Settings | None = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Load the settings once."""
+        if self._settings is None:
+            self._settings = load_settings(self.config, **overrides)
+            setup_logging(self._settings, self.log_format)
+        return self._settings
+
+
+state = State()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line with fixed keys."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render the record."""
+        data = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
+                "logger": record.name, "message": record.getMessage()}
+        for key in ("feed_id", "url", "stage"):
+            if hasattr(record, key):
+                data[key] = getattr(record, key)
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def setup_logging(settings: Settings, fmt: str | None = None) -> None:
+    """Configure the root logger once, from settings and the --log-format switch."""
+    handler = logging.StreamHandler(sys.stderr)
+    if (fmt or settings.log.format) == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log.level)
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors.default", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.callback()
+def _global(
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", envvar="MONITOR_CONFIG",
+        help="Config file (TOML). Default: config/monitor.toml when it exists.")] = None,
+    log_format: Annotated[str | None, typer.Option(
+        "--log-format", help="Log lines as 'text' or 'json' (overrides log.format).")] = None,
+) -> None:
+    """News monitor for the Russia–Ukraine peace talks."""
+    state.config = config
+    state.log_format = log_format
+    state._settings = None
+
+
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of TOML-like text.")] = False,
+) -> None:
+    """Print the effective settings (file + environment), secrets masked."""
+    data = masked(state.settings().model_dump(mode="json"))
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for section, values in data.items():
+        if isinstance(values, dict):
+            console.print(f"[bold][{section}][/bold]", highlight=False)
+            for k, v in values.items():
+                console.print(f"{k} = {json.dumps(v, ensure_ascii=False)}", highlight=False,
+                              markup=False)
+        else:
+            console.print(f"{section} = {json.dumps(values, ensure_ascii=False)}",
+                          highlight=False, markup=False)
+
+
+# Subcommand modules register themselves on `app`.
+from monitor.cli import analysis_cmds, db_cmds, feed_cmds, run_cmds  # noqa: E402,F401

@@ -1,0 +1,98 @@
+"""`monitor run` and `monitor poll`: the daemon, and one pass over the feeds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+
+from monitor.cli.app import app, console, err_console, state
+from monitor.daemon import Daemon, owner_id, poll_batch
+from monitor.fetcher import Fetcher
+from monitor.pipeline import Pipeline, load_analysis_stage, make_parse_pool, utcnow
+from monitor.store.db import make_engine, require_head
+from monitor.store.feeds import claim_feeds, list_feeds, release_feeds, sync_config_feeds
+from monitor.values import PollReport
+
+
+@app.command("run")
+def run(
+    host: Annotated[str | None, typer.Option(help="API address (default server.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="API port (default server.port).")] = None,
+) -> None:
+    """Run the daemon: poll due feeds, deliver alerts, serve the API; stops on SIGTERM."""
+    settings = state.settings()
+    if host:
+        settings.server.host = host
+    if port is not None:
+        settings.server.port = port
+    daemon = Daemon(settings, analyzer=load_analysis_stage(settings))
+    asyncio.run(daemon.run())
+
+
+@app.command("poll")
+def poll(
+    feeds: Annotated[list[str] | None, typer.Argument(help="Feed ids or URLs; default all.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Poll all (or the chosen) enabled feeds once, now, then print a summary."""
+    settings = state.settings()
+    engine = make_engine(settings.database.url)
+    require_head(engine)
+    sync_config_feeds(engine, settings.feeds, utcnow())
+    ids = None
+    if feeds:
+        known = {str(f.id): f.id for f in list_feeds(engine)} | {
+            f.url: f.id for f in list_feeds(engine)}
+        missing = [k for k in feeds if k not in known]
+        if missing:
+            err_console.print(f"monitor: no such feed: {', '.join(missing)}")
+            raise typer.Exit(2)
+        ids = [known[k] for k in feeds]
+    reports = asyncio.run(_poll_once(engine, ids, quiet))
+    _summary(reports)
+    engine.dispose()
+    if reports and all(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool) -> list[PollReport]:
+    """Lease the feeds, poll them with a progress bar, release what was not polled."""
+    settings = state.settings()
+    owner = owner_id()
+    refs = claim_feeds(engine, owner, utcnow(), settings.scheduler.lease, limit=1_000_000,
+                       ids=ids, due_only=False)
+    fetcher = Fetcher(settings.fetch)
+    pipeline = Pipeline(engine, settings, fetcher, owner, load_analysis_stage(settings),
+                        parse_pool=make_parse_pool(settings.fetch.parse_workers))
+    progress = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err_console, disable=quiet)
+    try:
+        with progress:
+            task = progress.add_task("poll", total=len(refs))
+            return await poll_batch(pipeline, refs, on_done=lambda _r: progress.advance(task))
+    finally:
+        await fetcher.aclose()
+        pipeline.close()
+        release_feeds(engine, owner, [r.id for r in refs])
+
+
+def _summary(reports: list[PollReport]) -> None:
+    """ok / not modified / failed / new articles, and the failures by feed."""
+    kinds = Counter("ok" if r.outcome in ("ok", "unchanged") and not r.error
+                    else "not modified" if r.outcome == "not_modified"
+                    else "failed" for r in reports)
+    new = sum(r.new_articles for r in reports)
+    console.print(f"{len(reports)} feeds: {kinds['ok']} ok, {kinds['not modified']} not modified, "
+                  f"{kinds['failed']} failed; {new} new articles", highlight=False)
+    failed = [r for r in reports if r.error]
+    if failed:
+        table = Table("feed", "url", "outcome", "error")
+        for r in failed:
+            table.add_row(str(r.feed_id), r.url, r.outcome, (r.error or "")[:100])
+        console.print(table)

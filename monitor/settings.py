@@ -1,0 +1,224 @@
+"""Settings: one TOML file, every value overridable by a MONITOR_* environment variable."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/monitor.toml")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Read "90s", "15m", "2h", "2d", "1w" or a number of seconds as a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (m := _DURATION.match(value)):
+        return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+    raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 15m, 2h, 2d)")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    """A config table: unknown keys are errors, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(_Section):
+    """Where the store lives."""
+
+    url: str = Field("sqlite:///data/monitor.db", description="SQLAlchemy URL of the store")
+    echo: bool = Field(False, description="log every SQL statement")
+
+
+class FeedSettings(_Section):
+    """One feed declared in the config file."""
+
+    url: str = Field(description="feed URL (http or https)")
+    name: str | None = Field(None, description="display name")
+    interval: Duration | None = Field(None, description="poll interval; default fetch.interval")
+    enabled: bool = Field(True, description="poll it or not")
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v, re.IGNORECASE):
+            raise ValueError(f"feed url must be http(s)://host/…, got {v!r}")
+        return v
+
+
+class FetchSettings(_Section):
+    """How feeds are fetched: politely and cheaply."""
+
+    user_agent: str = Field(
+        "talks-monitor/0.1 (+https://github.com/talks-monitor; feed poller)",
+        description="User-Agent header sent with every request",
+    )
+    interval: Duration = Field(timedelta(minutes=15), description="default poll interval")
+    min_interval: Duration = Field(timedelta(minutes=2), description="never poll a feed faster")
+    max_interval: Duration = Field(timedelta(hours=6), description="cap on backoff and on ttl")
+    connect_timeout: float = Field(10.0, gt=0, description="seconds to connect")
+    read_timeout: float = Field(20.0, gt=0, description="seconds between two reads")
+    deadline: float = Field(60.0, gt=0, description="seconds for one whole fetch")
+    max_body_bytes: int = Field(10_000_000, gt=0, description="larger bodies are refused")
+    max_redirects: int = Field(5, ge=0, description="redirects followed per fetch")
+    concurrency: int = Field(20, ge=1, description="fetches in flight at once")
+    per_host: int = Field(2, ge=1, description="fetches in flight to one host")
+    moved_after: int = Field(
+        2, ge=1, description="permanent redirects seen this many times in a row move the URL"
+    )
+    parse_workers: int = Field(
+        0, ge=0, description="parser processes; 0 = one per core beyond the first, 1 = in-thread"
+    )
+
+
+class SchedulerSettings(_Section):
+    """The daemon's periodic jobs."""
+
+    tick: Duration = Field(timedelta(seconds=30), description="how often due feeds are picked")
+    batch: int = Field(100, ge=1, description="feeds claimed per tick")
+    lease: Duration = Field(timedelta(minutes=5), description="how long a claim on a feed lasts")
+    retention: Duration = Field(
+        timedelta(days=30), description="irrelevant articles older than this are pruned"
+    )
+
+
+class AnalysisSettings(_Section):
+    """Relevance, rounds and terms."""
+
+    config_dir: Path | None = Field(
+        None, description="folder of the vocabulary and rules; default config/analysis"
+    )
+
+
+class ServerSettings(_Section):
+    """The HTTP API and web page."""
+
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8080, ge=0, le=65535, description="port to listen on")
+
+
+class LogSettings(_Section):
+    """Logging."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+    format: Literal["text", "json"] = Field("text", description="text for people, json for tools")
+
+
+class AlertSettings(BaseModel):
+    """Alerts; channels are validated by the alerts package."""
+
+    model_config = ConfigDict(extra="allow")
+
+    max_age: Duration = Field(
+        timedelta(days=2), description="older articles build knowledge, never alert"
+    )
+    channels: list[dict[str, Any]] = Field(default_factory=list, description="delivery channels")
+
+
+class Settings(BaseSettings):
+    """All settings; the TOML file first, then MONITOR_* variables over it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MONITOR_",
+        env_nested_delimiter="_",
+        # MONITOR_DATABASE_URL → database.url, MONITOR_FETCH_USER_AGENT → fetch.user_agent
+        env_nested_max_split=1,
+        extra="forbid",
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment over file: the file's values arrive as init arguments."""
+        return (env_settings, init_settings)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse the file, turning syntax errors into one readable line."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path}: TOML syntax error: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config {path}: cannot read: {exc.strerror}") from None
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    """One line per problem, naming the dotted key."""
+    where = f"config {path}" if path else "config"
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{where}: {key}: {msg}")
+    return "\n".join(lines)
+
+
+def config_path(explicit: str | Path | None = None) -> Path | None:
+    """The config file to read: the argument, then MONITOR_CONFIG, then the default if it exists."""
+    if explicit:
+        return Path(explicit)
+    if env := os.environ.get("MONITOR_CONFIG"):
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load and validate the settings, raising ConfigError with a readable message."""
+    file = config_path(path)
+    data: dict[str, Any] = _read_toml(file) if file else {}
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, file)) from None
+
+
+SECRET_HINTS = ("password", "secret", "token", "apikey", "api_key")
+
+
+def masked(value: Any, key: str = "") -> Any:
+    """A copy of a settings dump with secrets and URL passwords masked, for `config show`."""
+    if isinstance(value, dict):
+        return {k: masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, key) for v in value]
+    if isinstance(value, str):
+        if any(h in key.lower() for h in SECRET_HINTS) and not key.endswith("_env"):
+            return "********" if value else value
+        return re.sub(r"(://[^:/@\s]+:)[^@/\s]+@", r"\1********@", value)
+    return value

@@ -1,0 +1,206 @@
+"""Feed rows: adding, listing, claiming due feeds with leases, recording fetch outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, or_, update
+from sqlmodel import Session, col, select
+
+from monitor.errors import StoreError
+from monitor.settings import FeedSettings
+from monitor.store.db import session_scope
+from monitor.store.models import Feed
+from monitor.values import FeedRef, FetchResult
+
+
+@dataclass(frozen=True, slots=True)
+class FeedInfo:
+    """A feed as shown to people: identity, schedule and health."""
+
+    id: int
+    url: str
+    name: str | None
+    title: str | None
+    enabled: bool
+    source: str
+    interval_seconds: int | None
+    next_check_at: datetime | None
+    last_checked_at: datetime | None
+    last_success_at: datetime | None
+    last_outcome: str | None
+    last_status: int | None
+    error_count: int
+    last_error: str | None
+    disabled_reason: str | None
+
+    @classmethod
+    def of(cls, row: Feed) -> FeedInfo:
+        """From a row."""
+        assert row.id is not None
+        return cls(row.id, row.url, row.name, row.title, row.enabled, row.source,
+                   row.interval_seconds, row.next_check_at, row.last_checked_at,
+                   row.last_success_at, row.last_outcome, row.last_status, row.error_count,
+                   row.last_error, row.disabled_reason)
+
+
+def ref_of(row: Feed) -> FeedRef:
+    """The fetcher's view of a row."""
+    assert row.id is not None
+    return FeedRef(row.id, row.url, row.etag, row.last_modified, row.body_hash,
+                   row.interval_seconds, row.error_count)
+
+
+def add_feed(engine: Engine, url: str, *, name: str | None = None,
+             interval_seconds: int | None = None, source: str = "cli",
+             now: datetime) -> FeedInfo:
+    """Add a feed, or return the existing one with that URL (re-enabling it)."""
+    FeedSettings(url=url)  # the same URL check as the config file
+    with session_scope(engine) as s:
+        row = s.exec(select(Feed).where(Feed.url == url)).first()
+        if row is None:
+            row = Feed(url=url, name=name, interval_seconds=interval_seconds, source=source,
+                       created_at=now, next_check_at=now)
+            s.add(row)
+        else:
+            row.name = name or row.name
+            row.interval_seconds = interval_seconds or row.interval_seconds
+            if not row.enabled and row.disabled_reason != "gone":
+                row.enabled, row.disabled_reason = True, None
+        s.flush()
+        return FeedInfo.of(row)
+
+
+def remove_feed(engine: Engine, key: str) -> FeedInfo:
+    """Delete a feed by id or URL, with its sightings; articles first seen there go too."""
+    with session_scope(engine) as s:
+        row = _find(s, key)
+        info = FeedInfo.of(row)
+        s.delete(row)
+        return info
+
+
+def _find(s: Session, key: str) -> Feed:
+    """A feed by id or URL."""
+    stmt = select(Feed).where(Feed.id == int(key)) if key.isdigit() else select(Feed).where(
+        Feed.url == key)
+    row = s.exec(stmt).first()
+    if row is None:
+        raise StoreError(f"store: no feed {key!r}")
+    return row
+
+
+def list_feeds(engine: Engine) -> list[FeedInfo]:
+    """Every feed, by id."""
+    with Session(engine) as s:
+        return [FeedInfo.of(r) for r in s.exec(select(Feed).order_by(col(Feed.id)))]
+
+
+def sync_config_feeds(engine: Engine, feeds: Sequence[FeedSettings], now: datetime) -> None:
+    """Make the config file's feeds exist and be enabled; disable config feeds it dropped."""
+    wanted = {f.url: f for f in feeds}
+    with session_scope(engine) as s:
+        rows = {r.url: r for r in s.exec(select(Feed))}
+        for url, cfg in wanted.items():
+            interval = int(cfg.interval.total_seconds()) if cfg.interval else None
+            row = rows.get(url)
+            if row is None:
+                s.add(Feed(url=url, name=cfg.name, interval_seconds=interval, source="config",
+                           enabled=cfg.enabled, created_at=now, next_check_at=now))
+                continue
+            row.name = cfg.name or row.name
+            row.interval_seconds = interval
+            if row.disabled_reason in (None, "removed from config"):
+                row.enabled = cfg.enabled
+                row.disabled_reason = None if cfg.enabled else "disabled in config"
+        for url, row in rows.items():
+            if row.source == "config" and url not in wanted and row.enabled:
+                row.enabled, row.disabled_reason = False, "removed from config"
+
+
+def claim_feeds(engine: Engine, owner: str, now: datetime, lease: timedelta, *,
+                limit: int = 100, ids: Sequence[int] | None = None,
+                due_only: bool = True) -> list[FeedRef]:
+    """Lease due (or chosen) enabled feeds to `owner`; SKIP LOCKED lets daemons share."""
+    with session_scope(engine) as s:
+        stmt = select(Feed).where(col(Feed.enabled).is_(True)).where(
+            or_(col(Feed.lease_expires_at).is_(None), col(Feed.lease_expires_at) < now))
+        if ids is not None:
+            stmt = stmt.where(col(Feed.id).in_(list(ids)))
+        if due_only:
+            stmt = stmt.where(or_(col(Feed.next_check_at).is_(None),
+                                  col(Feed.next_check_at) <= now))
+        stmt = stmt.order_by(col(Feed.next_check_at).asc().nulls_first(), col(Feed.id))
+        stmt = stmt.limit(limit).with_for_update(skip_locked=True)
+        rows = list(s.exec(stmt))
+        for row in rows:
+            row.lease_owner, row.lease_expires_at = owner, now + lease
+        return [ref_of(r) for r in rows]
+
+
+def release_feeds(engine: Engine, owner: str, ids: Sequence[int]) -> None:
+    """Give back leases not used (shutdown), so another daemon can take them at once."""
+    if not ids:
+        return
+    with session_scope(engine) as s:
+        s.execute(update(Feed).where(col(Feed.id).in_(list(ids)), col(Feed.lease_owner) == owner)
+                  .values(lease_owner=None, lease_expires_at=None))
+
+
+def record_outcome(s: Session, feed_id: int, owner: str, result: FetchResult, *,
+                   now: datetime, next_check_at: datetime, moved_after: int,
+                   ttl_warning: str | None = None, title: str | None = None,
+                   site_url: str | None = None, new_articles: int = 0,
+                   error: str | None = None) -> Feed:
+    """Write one poll's outcome on the feed row and release its lease, in the caller's tx."""
+    row = s.get(Feed, feed_id)
+    if row is None:
+        raise StoreError(f"store: feed {feed_id} vanished during its poll")
+    row.last_checked_at = now
+    row.last_status = result.status
+    row.last_outcome = result.kind
+    row.next_check_at = next_check_at
+    row.lease_owner = row.lease_expires_at = None
+    failure = error or result.error
+    if failure:
+        row.error_count += 1
+        row.last_error = failure[:2000]
+        if result.kind == "gone":
+            row.enabled, row.disabled_reason = False, f"gone: HTTP 410 at {now:%Y-%m-%d %H:%M}Z"
+        return row
+    row.error_count = 0
+    row.last_error = None
+    row.last_success_at = now
+    row.last_warning = ttl_warning
+    if result.kind == "ok":
+        row.etag, row.last_modified, row.body_hash = result.etag, result.last_modified, result.body_hash
+    elif result.kind == "unchanged":
+        # Validators may come with a same-bytes answer from a server that ignored ours.
+        row.etag = result.etag or row.etag
+        row.last_modified = result.last_modified or row.last_modified
+    row.title = title or row.title
+    row.site_url = site_url or row.site_url
+    if new_articles:
+        row.last_new_at = now
+    _note_move(s, row, result.moved_to, moved_after)
+    return row
+
+
+def _note_move(s: Session, row: Feed, moved_to: str | None, moved_after: int) -> None:
+    """Move the stored URL once the same permanent redirect has been seen often enough."""
+    if not moved_to or moved_to == row.url:
+        row.moved_to, row.moved_count = None, 0
+        return
+    row.moved_count = row.moved_count + 1 if row.moved_to == moved_to else 1
+    row.moved_to = moved_to
+    if row.moved_count < moved_after:
+        return
+    other = s.exec(select(Feed).where(Feed.url == moved_to)).first()
+    if other is not None:
+        row.enabled = False
+        row.disabled_reason = f"moved to {moved_to}, already polled as feed {other.id}"
+    else:
+        row.url = moved_to
+    row.moved_to, row.moved_count = None, 0
