@@ -103,7 +103,7 @@ class Daemon:
 
     settings: Settings
     analyzer: AnalyzerLike | None = None
-    after_store: AfterStore | None = None
+    after_store: Sequence[AfterStore] = ()
     clock: Callable[[], datetime] = utcnow
     extra_jobs: list[Job] = field(default_factory=list)
     owner: str = field(default_factory=owner_id)

@@ -76,7 +76,7 @@ class Pipeline:
     parse_pool: Executor | None = None
     db_pool: Executor | None = None
     clock: Clock = utcnow
-    after_store: AfterStore | None = None
+    after_store: Sequence[AfterStore] = ()
 
     def __post_init__(self) -> None:
         """Default executors: one parser thread, one DB writer thread."""
@@ -121,8 +121,9 @@ class Pipeline:
         with session_scope(self.engine) as s:
             stored = store_entries(s, feed.id, items, now, known) if items else []
             created = [a for a in stored if a.created]
-            if stored and self.after_store is not None:
-                self.after_store(s, stored, now)
+            if stored:
+                for hook in self.after_store:
+                    hook(s, stored, now)
             record_outcome(
                 s, feed.id, self.owner, result, now=now, next_check_at=when,
                 moved_after=self.settings.fetch.moved_after,
@@ -171,9 +172,3 @@ class AnalysisStage:
         data.pop("id", None)
         return Analysed(entry, result.relevant, result.score, data, self.version)
 
-
-def load_analysis_stage(settings: Settings) -> AnalysisStage:
-    """The configured analyzer, ready for the pipeline."""
-    from monitor.analysis import load_analyzer
-
-    return AnalysisStage(load_analyzer(settings.analysis.config_dir))

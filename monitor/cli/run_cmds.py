@@ -14,10 +14,11 @@ from sqlalchemy import Engine
 from monitor.cli.app import app, console, err_console, state
 from monitor.daemon import Daemon, owner_id, poll_batch
 from monitor.fetcher import Fetcher
-from monitor.pipeline import Pipeline, load_analysis_stage, make_parse_pool, utcnow
+from monitor.pipeline import Pipeline, make_parse_pool, utcnow
 from monitor.store.db import make_engine, require_head
 from monitor.store.feeds import claim_feeds, list_feeds, release_feeds, sync_config_feeds
 from monitor.values import PollReport
+from monitor.wiring import after_store_stages, daemon_jobs, load_analysis_stage
 
 
 @app.command("run")
@@ -32,6 +33,8 @@ def run(
     if port is not None:
         settings.server.port = port
     daemon = Daemon(settings, analyzer=load_analysis_stage(settings))
+    daemon.after_store = after_store_stages(settings, daemon.engine)
+    daemon.extra_jobs = daemon_jobs(settings, daemon.engine)
     asyncio.run(daemon.run())
 
 
@@ -69,7 +72,8 @@ async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool) -> list
                        ids=ids, due_only=False)
     fetcher = Fetcher(settings.fetch)
     pipeline = Pipeline(engine, settings, fetcher, owner, load_analysis_stage(settings),
-                        parse_pool=make_parse_pool(settings.fetch.parse_workers))
+                        parse_pool=make_parse_pool(settings.fetch.parse_workers),
+                        after_store=after_store_stages(settings, engine))
     progress = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err_console, disable=quiet)
     try:

@@ -1,0 +1,26 @@
+"""What the daemon and `monitor poll` assemble: the analyzer, the after-store stages, the jobs."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from monitor.daemon import Job
+from monitor.pipeline import AfterStore, AnalysisStage
+from monitor.settings import Settings
+
+
+def load_analysis_stage(settings: Settings) -> AnalysisStage:
+    """The configured analyzer, ready for the pipeline."""
+    from monitor.analysis import load_analyzer
+
+    return AnalysisStage(load_analyzer(settings.analysis.config_dir))
+
+
+def after_store_stages(settings: Settings, engine: Engine) -> list[AfterStore]:
+    """Stages run inside each feed's storing transaction, in order (stories, then events)."""
+    return []
+
+
+def daemon_jobs(settings: Settings, engine: Engine) -> list[Job]:
+    """Periodic jobs beyond polling and housekeeping (delivery of alerts, …)."""
+    return []
