@@ -102,7 +102,7 @@ class Phrase(Node):
         for p in lists[0]:
             lo, hi = p, p
             for pos in lists[1:]:
-                best = min(pos, key=lambda q, p=p: abs(q - p))
+                best = min(pos, key=lambda q: abs(q - p))
                 lo, hi = min(lo, best), max(hi, best)
             if hi - lo <= self.slop:
                 found.append((lo, hi))

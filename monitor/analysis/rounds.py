@@ -9,7 +9,7 @@ from typing import Any
 
 from monitor.analysis.dates import resolve_date
 from monitor.analysis.model import RoundMention, Venue
-from monitor.analysis.vocab import Actors, Venues, VenueHit, compile_list
+from monitor.analysis.vocab import Actors, VenueHit, Venues, compile_list
 
 CORE = ("RU", "UA", "US")
 _STATUS_RANK = {"announced": 1, "held": 2, "concluded": 3}

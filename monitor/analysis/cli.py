@@ -1,0 +1,156 @@
+"""Command-line entry points: JSON lines in → analyses out, and scoring on labelled sets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from monitor.analysis.analyzer import Analyzer, load_analyzer
+from monitor.analysis.model import Item
+from monitor.analysis.scoring import Report, format_report
+
+_ID_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+class InputError(ValueError):
+    """An input line that is not a usable item."""
+
+
+def parse_published(value: Any) -> datetime | None:
+    """An ISO 8601 (or RFC 822) timestamp as an aware datetime; naive means UTC."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise InputError("published must be a string")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"published is not a date: {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(obj: dict[str, Any], key: str) -> str:
+    """A text field, empty when absent."""
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"{key} must be a string")
+    return value
+
+
+def item_from_json(obj: Any) -> Item:
+    """An Item from one decoded input object; the id falls back to the url."""
+    if not isinstance(obj, dict):
+        raise InputError("line is not a JSON object")
+    url = obj.get("url") or obj.get("link")
+    item_id = obj.get("id")
+    return Item(
+        id=str(item_id) if item_id is not None else (str(url) if url else None),
+        title=_text(obj, "title"),
+        summary=_text(obj, "summary") or _text(obj, "description"),
+        content=_text(obj, "content"),
+        url=str(url) if url else None,
+        published=parse_published(obj.get("published", obj.get("date_published"))),
+        source=str(obj["source"]) if obj.get("source") else None,
+    )
+
+
+def analyze_stream(lines: Iterable[str], analyzer: Analyzer) -> Iterator[str]:
+    """Analyse JSON lines in input order; a bad line yields an error object and we go on."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            item = item_from_json(json.loads(line))
+        except (json.JSONDecodeError, InputError) as exc:
+            yield json.dumps({"id": None, "error": f"analysis: {exc}"}, ensure_ascii=False)
+            continue
+        yield json.dumps(analyzer.analyze(item).to_json(item.id), ensure_ascii=False)
+
+
+def is_holdout(item_id: str | None) -> bool:
+    """The deterministic held-out part: ids whose last number is divisible by 5."""
+    m = _ID_NUMBER.search(item_id or "")
+    return m is not None and int(m.group(1)) % 5 == 0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores on the whole labelled set and on its tune and held-out parts."""
+
+    all: Report
+    tune: Report
+    holdout: Report
+
+
+def evaluate(labelled_path: Path | str, analyzer: Analyzer) -> Evaluation:
+    """Score the analyzer on a labelled JSONL file (GUIDE section 5)."""
+    reports = Evaluation(Report("all"), Report("tune"), Report("held-out (id % 5 == 0)"))
+    with open(labelled_path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            item = item_from_json(obj)
+            predicted = analyzer.analyze(item).to_json(item.id)
+            published = item.published.date() if item.published else None
+            part = reports.holdout if is_holdout(item.id) else reports.tune
+            for report in (reports.all, part):
+                report.add(str(item.id), published, predicted, obj["label"])
+    return reports
+
+
+def print_evaluation(evaluation: Evaluation, out: TextIO = sys.stdout,
+                     parts: bool = True, errors: bool = False) -> None:
+    """Print the scores table(s), optionally with the per-item differences."""
+    reports = [evaluation.all, evaluation.tune, evaluation.holdout] if parts \
+        else [evaluation.all]
+    for report in reports:
+        print(format_report(report), file=out)
+        print(file=out)
+    if errors:
+        for line in evaluation.all.errors:
+            print(line, file=out)
+
+
+def _write_lines(lines: Iterable[str]) -> None:
+    """Write output lines to stdout as they come."""
+    for line in lines:
+        sys.stdout.write(line + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m monitor.analysis analyze|evaluate …`."""
+    parser = argparse.ArgumentParser(prog="python -m monitor.analysis")
+    parser.add_argument("--config", type=Path, default=None, help="config/analysis directory")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_an = sub.add_parser("analyze", help="JSON lines in, analyses out")
+    p_an.add_argument("file", nargs="?", default="-")
+    p_ev = sub.add_parser("evaluate", help="score on a labelled JSONL file")
+    p_ev.add_argument("file")
+    p_ev.add_argument("--holdout", action="store_true",
+                      help="also report the tune and held-out (id %% 5 == 0) parts")
+    p_ev.add_argument("--errors", action="store_true", help="list per-item differences")
+    args = parser.parse_args(argv)
+    analyzer = load_analyzer(args.config)
+    if args.command == "analyze":
+        if args.file == "-":
+            _write_lines(analyze_stream(sys.stdin, analyzer))
+        else:
+            with open(args.file, encoding="utf-8") as fh:
+                _write_lines(analyze_stream(fh, analyzer))
+        return 0
+    print_evaluation(evaluate(args.file, analyzer), parts=args.holdout, errors=args.errors)
+    return 0

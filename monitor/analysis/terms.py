@@ -1,0 +1,213 @@
+"""Ceasefire and settlement terms: key, proposer, stance and attributes, per sentence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.analysis.model import TermMention
+from monitor.analysis.vocab import Actors, PartyHit, VocabularyError, compile_list
+
+_STANCES = ("rejected", "demanded", "accepted", "agreed", "proposed")
+_PRIORITY = {s: i for i, s in enumerate(_STANCES)}
+# The clause holding a stance starts after the last reporting verb before it.
+_REPORTING = re.compile(r"\b(?:says?|said|tells?|told|according to|that|claims?|added|"
+                        r"warns?|warned|writes|заявил\w*|сказал\w*|заяви\w*|сказав)\b", re.I)
+_PROPOSAL = re.compile(r"\b(?:proposals?|offers?|plans?|ideas?|initiatives?|demands?|"
+                       r"ultimatum|suggestions?|-proposed|-brokered|proposed)\b", re.I)
+_DURATION = re.compile(r"\b(\d{1,3})[- ](day|hour)s?\b|\bfor (\d{1,3}) (day|hour)s\b|"
+                       r"\b(thirty|sixty|ninety)[- ]day\b", re.I)
+_WORD_DAYS = {"thirty": 30, "sixty": 60, "ninety": 90}
+_COUNT = re.compile(r"\b(\d[\d,]*)[- ]for[- ](\d[\d,]*)\b|\b(\d[\d,]*) (?:ukrainian |russian )?"
+                    r"(?:prisoners|pows|captives|servicemen|soldiers|bodies|children|"
+                    r"civilians|people)\b", re.I)
+_CORE = {"RU", "UA", "US"}
+
+
+@dataclass(frozen=True)
+class TermRule:
+    """One taxonomy key and how to recognise it."""
+
+    key: str
+    pattern: re.Pattern[str]
+    suppresses: tuple[str, ...]
+    requires: tuple[str, ...]
+    min_core_parties: int
+    possessive: bool
+    keep_name: bool
+
+
+class TermFinder:
+    """Finds terms from terms.toml and the actors vocabulary."""
+
+    def __init__(self, table: dict[str, Any], actors: Actors) -> None:
+        self.actors = actors
+        try:
+            self.rules = tuple(
+                TermRule(t["key"], compile_list(t["patterns"], f"terms.{t['key']}"),
+                         tuple(t.get("suppresses", ())), tuple(t.get("requires", ())),
+                         int(t.get("min_core_parties", 0)), bool(t.get("possessive", False)),
+                         bool(t.get("name", False)))
+                for t in table.get("term", [])
+            )
+            self.stances = {s: compile_list(table["stance"][s], f"terms.stance.{s}")
+                            for s in _STANCES}
+            self.negation = compile_list(table["negation"]["before"], "terms.negation")
+        except KeyError as exc:
+            raise VocabularyError(f"terms.toml: missing {exc}") from exc
+
+    def find(self, sentences: tuple[str, ...]) -> tuple[TermMention, ...]:
+        """One mention per key, the best attributed one across the item's sentences."""
+        best: dict[str, TermMention] = {}
+        for sentence in sentences:
+            for mention in self._sentence(sentence):
+                seen = best.get(mention.key)
+                if seen is None or _rank(mention) > _rank(seen):
+                    best[mention.key] = mention
+        return tuple(best.values())
+
+    def _sentence(self, sentence: str) -> list[TermMention]:
+        """Terms stated in one sentence."""
+        matches: list[tuple[TermRule, re.Match[str]]] = []
+        for rule in self.rules:
+            m = rule.pattern.search(sentence)
+            if m:
+                matches.append((rule, m))
+        if not matches:
+            return []
+        suppressed: set[str] = set()
+        for rule, m in matches:
+            for other, m2 in matches:
+                if other.key in rule.suppresses and m2.start() < m.end() and m.start() < m2.end():
+                    suppressed.add(other.key)
+        parties = self.actors.find(sentence)
+        codes = {p.party for p in parties}
+        cues = [(s, c) for s, pat in self.stances.items() for c in pat.finditer(sentence)]
+        found: list[TermMention] = []
+        for rule, m in matches:
+            if rule.key in suppressed:
+                continue
+            if rule.requires and not codes.intersection(rule.requires):
+                continue
+            if len(codes & _CORE) < rule.min_core_parties:
+                continue
+            mention = self._mention(rule, m, sentence, parties, cues)
+            if mention is not None:
+                found.append(mention)
+        return found
+
+    def _mention(self, rule: TermRule, m: re.Match[str], sentence: str,
+                 parties: list[PartyHit], cues: list[tuple[str, re.Match[str]]]
+                 ) -> TermMention | None:
+        """The term of one pattern match, or None when it is only named as absent."""
+        outside = [(s, c) for s, c in cues if c.end() <= m.start() or c.start() >= m.end()
+                   or (c.start() >= m.start() and c.end() <= m.end())]
+        cue = min(outside, key=lambda sc: (_distance(sc[1], m), _PRIORITY[sc[0]]),
+                  default=None)
+        negs = list(self.negation.finditer(sentence, max(0, m.start() - 40), m.start()))
+        if negs:
+            neg = negs[-1]
+            in_cue = any(c.start() <= neg.start() and neg.end() <= c.end() for _, c in cues)
+            if not in_cue and len(sentence[neg.end():m.start()].split()) <= 3:
+                return None  # only named as absent: "ended without a ceasefire"
+        stance = cue[0] if cue else "discussed"
+        proposer: str | None = None
+        if stance == "agreed":
+            proposer = None
+        elif cue is not None:
+            holder = _holder(sentence, cue[1].start(), parties)
+            proposer = holder
+            if stance == "rejected":
+                proposer = _proposal_owner(sentence, parties) or holder
+        if rule.possessive and proposer is None:
+            proposer = _adjacent_party(m, parties)
+        return TermMention(
+            key=rule.key,
+            proposer=proposer,
+            stance=stance,
+            duration_days=_duration(sentence) if rule.key.startswith("ceasefire") else None,
+            count=_count(sentence) if rule.key in ("prisoners.exchange", "remains.repatriation",
+                                                   "children.return", "civilians.release")
+            else None,
+            name=m.group(0) if rule.keep_name else None,
+            evidence=sentence,
+        )
+
+
+def _rank(t: TermMention) -> tuple[int, int]:
+    """Prefer attributed mentions, then ones with a stated stance."""
+    return (t.proposer is not None, t.stance != "discussed")
+
+
+def _distance(cue: re.Match[str], m: re.Match[str]) -> int:
+    """Characters between a cue and a term match (0 when they overlap)."""
+    if cue.end() <= m.start():
+        return m.start() - cue.end()
+    if cue.start() >= m.end():
+        return cue.start() - m.end()
+    return 0
+
+
+def _holder(sentence: str, cue_start: int, parties: list[PartyHit]) -> str | None:
+    """The subject of the clause a stance cue belongs to."""
+    head = sentence[:cue_start]
+    clause_start = 0
+    for r in _REPORTING.finditer(head):
+        clause_start = r.end()
+    in_clause = [p for p in parties if clause_start <= p.start < cue_start]
+    if in_clause:
+        return in_clause[0].party
+    # A pronoun or nameless clause refers back to the sentence's subject.
+    before_cue = [p for p in parties if p.start < cue_start]
+    if before_cue:
+        return before_cue[0].party
+    after = [p for p in parties if p.start >= cue_start]
+    if after and len(sentence[cue_start:after[0].start].split()) <= 4:
+        return after[0].party
+    return None
+
+
+def _proposal_owner(sentence: str, parties: list[PartyHit]) -> str | None:
+    """The party owning a rejected proposal: "Moscow's offer", "offer from Moscow"."""
+    for noun in _PROPOSAL.finditer(sentence):
+        for p in parties:
+            gap = sentence[p.end:noun.start()]
+            if p.end <= noun.start() and len(gap.split()) <= 2 and "," not in gap:
+                return p.party
+            tail = sentence[noun.end():p.start]
+            if p.start >= noun.end() and re.fullmatch(r"\s+(?:from|by|of)\s+(?:the\s+)?", tail):
+                return p.party
+    return None
+
+
+def _adjacent_party(m: re.Match[str], parties: list[PartyHit]) -> str | None:
+    """A party named right before the term (owner) or right after it ("by X")."""
+    text = m.string
+    for p in reversed(parties):
+        if p.end <= m.start() and len(text[p.end:m.start()].split()) <= 3:
+            return p.party
+    for p in parties:
+        if p.start >= m.end() and re.fullmatch(r"\s+(?:by|from|of)\s+(?:the\s+)?",
+                                               text[m.end():p.start]):
+            return p.party
+    return None
+
+
+def _duration(sentence: str) -> int | None:
+    """A ceasefire's duration in days ("30-day", "72-hour" → 3)."""
+    m = _DURATION.search(sentence)
+    if not m:
+        return None
+    if m[5]:
+        return _WORD_DAYS[m[5].lower()]
+    n, unit = (int(m[1]), m[2]) if m[1] else (int(m[3]), m[4])
+    return n if unit.lower() == "day" else max(1, round(n / 24))
+
+
+def _count(sentence: str) -> int | None:
+    """How many people a humanitarian term concerns ("1,000 for 1,000" → 1000)."""
+    m = _COUNT.search(sentence)
+    if not m:
+        return None
+    return int((m[1] or m[3]).replace(",", ""))
