@@ -86,6 +86,9 @@ def is_holdout(item_id: str | None) -> bool:
     return m is not None and int(m.group(1)) % 5 == 0
 
 
+PARTS = ("all", "tune", "held-out")
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Scores on the whole labelled set and on its tune and held-out parts."""
@@ -94,9 +97,15 @@ class Evaluation:
     tune: Report
     holdout: Report
 
+    def part(self, name: str) -> Report:
+        """The report of one part: all, tune or held-out."""
+        if name not in PARTS:
+            raise ValueError(f"part must be one of {', '.join(PARTS)}")
+        return {"all": self.all, "tune": self.tune, "held-out": self.holdout}[name]
 
-def evaluate(labelled_path: Path | str, analyzer: Analyzer) -> Evaluation:
-    """Score the analyzer on a labelled JSONL file (GUIDE section 5)."""
+
+def evaluate_parts(labelled_path: Path | str, analyzer: Analyzer) -> Evaluation:
+    """Score the analyzer on a labelled JSONL file, whole and split (GUIDE section 5)."""
     reports = Evaluation(Report("all"), Report("tune"), Report("held-out (id % 5 == 0)"))
     with open(labelled_path, encoding="utf-8") as fh:
         for line in fh:
@@ -112,16 +121,23 @@ def evaluate(labelled_path: Path | str, analyzer: Analyzer) -> Evaluation:
     return reports
 
 
-def print_evaluation(evaluation: Evaluation, out: TextIO = sys.stdout,
-                     parts: bool = True, errors: bool = False) -> None:
+def evaluate(labelled_path: Path | str, analyzer: Analyzer, part: str = "all") -> Report:
+    """The scores of one part (all, tune or held-out) of a labelled JSONL file."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {', '.join(PARTS)}")
+    return evaluate_parts(labelled_path, analyzer).part(part)
+
+
+def print_report(report: Report | Evaluation, out: TextIO = sys.stdout,
+                 errors: bool = False) -> None:
     """Print the scores table(s), optionally with the per-item differences."""
-    reports = [evaluation.all, evaluation.tune, evaluation.holdout] if parts \
-        else [evaluation.all]
-    for report in reports:
-        print(format_report(report), file=out)
+    reports = [report.all, report.tune, report.holdout] if isinstance(report, Evaluation) \
+        else [report]
+    for r in reports:
+        print(format_report(r), file=out)
         print(file=out)
     if errors:
-        for line in evaluation.all.errors:
+        for line in reports[0].errors:
             print(line, file=out)
 
 
@@ -152,5 +168,6 @@ def main(argv: list[str] | None = None) -> int:
             with open(args.file, encoding="utf-8") as fh:
                 _write_lines(analyze_stream(fh, analyzer))
         return 0
-    print_evaluation(evaluate(args.file, analyzer), parts=args.holdout, errors=args.errors)
+    evaluation = evaluate_parts(args.file, analyzer)
+    print_report(evaluation if args.holdout else evaluation.all, errors=args.errors)
     return 0
