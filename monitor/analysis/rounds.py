@@ -14,7 +14,8 @@ from monitor.analysis.vocab import Actors, VenueHit, Venues, compile_list
 CORE = ("RU", "UA", "US")
 _STATUS_RANK = {"announced": 1, "held": 2, "concluded": 3}
 # A venue word right after one of these prepositions is a place, not a government.
-_PLACE_PREP = re.compile(r"(?:\b(?:in|at|to|near|on|from)\s+(?:the\s+)?|\b[вуна]\s+)$", re.I)
+_PLACE_PREP = re.compile(r"(?:\b(?:in|at|near)\s+(?:the\s+)?|\b[ву]\s+)$", re.I)
+_BILATERAL = re.compile(r"\bbetween\b|delegation|negotiators|\bbilateral\b|\bdirect talks\b", re.I)
 _ORDINAL_RE = r"(\w+)\s+(?:round|раунд\w*)|round\s+(two|three|four|five|\d)"
 _ROUND_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
@@ -101,7 +102,7 @@ class RoundFinder:
             mention = self._sentence(sentence, published, multilateral, core_item)
             if mention is not None:
                 found.append(mention)
-        return tuple(m.mention for m in _merge(found))
+        return tuple(m.mention for m in _merge(found, published))
 
     def _sentence(self, sentence: str, published: date | None, multilateral: bool,
                   core_item: list[str]) -> _Mention | None:
@@ -110,14 +111,18 @@ class RoundFinder:
             return None
         venue = self.venue(sentence)
         ordinal = self.ordinal(sentence)
-        day = resolve_date(sentence, published, future=bool(self.announced.search(sentence)))
+        outcome = self.outcome(sentence)
+        status, explicit = self.status(sentence, outcome is not None)
+        day = resolve_date(sentence, published, future=status == "announced")
         if not (venue.is_known() or ordinal or day or self.specific.search(sentence)):
             return None
         parties = {h.party for h in self.actors.find(sentence)}
         core = [p for p in CORE if p in parties]
+        # Multilateral gatherings (Jeddah, Malta) are no rounds even when the press numbers
+        # them; in such items a round must be explicitly between two of the sides.
+        if multilateral and (len(core) < 2 or not _BILATERAL.search(sentence)):
+            return None
         if len(core) < 2:
-            if multilateral:
-                return None
             # A third country's leader meeting one side ("Austrian chancellor meets Putin")
             # is diplomacy around the war, not a round.
             if core and parties - set(CORE) - {"TR"} and not re.search(
@@ -126,10 +131,6 @@ class RoundFinder:
             core = core_item if len(core_item) >= 2 else ["RU", "UA"]
         if "TR" in parties and venue.country == "Turkey":
             core = [*core, "TR"]
-        outcome = self.outcome(sentence)
-        status, explicit = self.status(sentence, outcome is not None)
-        if status != "announced" and day is None and self.announced.search(sentence):
-            day = resolve_date(sentence, published, future=False)
         mention = RoundMention(ordinal, venue, day, status, tuple(core), outcome, sentence)
         return _Mention(mention, explicit)
 
@@ -139,9 +140,11 @@ def _specificity(venue: Venue) -> int:
     return 3 if venue.city else 2 if venue.region else 1 if venue.country else 0
 
 
-def _compatible(a: RoundMention, b: RoundMention) -> bool:
-    """Whether two mentions of one item can be the same round."""
-    if a.date and b.date and abs((a.date - b.date).days) > 2:
+def _compatible(a: RoundMention, b: RoundMention, published: date | None) -> bool:
+    """Whether two mentions of one item can be the same round (the GUIDE's identity rule)."""
+    da, db = a.date or published, b.date or published
+    tolerance = 2 if a.date and b.date else 3
+    if da and db and abs((da - db).days) > tolerance:
         return False
     if a.venue.is_known() and b.venue.is_known():
         if a.venue.city and b.venue.city:
@@ -165,12 +168,12 @@ def _combine(a: _Mention, b: _Mention) -> _Mention:
     return _Mention(merged, explicit)
 
 
-def _merge(found: list[_Mention]) -> list[_Mention]:
+def _merge(found: list[_Mention], published: date | None) -> list[_Mention]:
     """Merge mentions of the same round within an item."""
     merged: list[_Mention] = []
     for item in found:
         for i, seen in enumerate(merged):
-            if _compatible(seen.mention, item.mention):
+            if _compatible(seen.mention, item.mention, published):
                 merged[i] = _combine(seen, item)
                 break
         else:
