@@ -13,7 +13,14 @@ _STANCES = ("rejected", "demanded", "accepted", "agreed", "proposed")
 _PRIORITY = {s: i for i, s in enumerate(_STANCES)}
 # The clause holding a stance starts after the last reporting verb before it.
 _REPORTING = re.compile(r"\b(?:says?|said|tells?|told|according to|that|claims?|added|"
-                        r"warns?|warned|writes|заявил\w*|сказал\w*|заяви\w*|сказав)\b", re.I)
+                        r"warns?|warned|writes|заявил\w*|сказал\w*|заяви\w*|сказав)\b|:",
+                        re.I)
+# A party after a preposition is an object or a place ("attacks on Ukraine's cities"),
+# and one in a compound ("Russia-Ukraine talks") names both sides: neither holds a stance.
+_PREP_BEFORE = re.compile(r"\b(?:in|on|at|against|to|into|for|with|of|over|across|about|"
+                          r"from|by|between|toward|towards|despite|и|and|в|на|з|с|у|до)\s+"
+                          r"(?:the\s+|a\s+)?$", re.I)
+_CUE_WINDOW = 90
 _PROPOSAL = re.compile(r"\b(?:proposals?|offers?|plans?|ideas?|initiatives?|demands?|"
                        r"ultimatum|suggestions?|-proposed|-brokered|proposed)\b", re.I)
 _DURATION = re.compile(r"\b(\d{1,3})[- ](day|hour)s?\b|\bfor (\d{1,3}) (day|hour)s\b|"
@@ -103,8 +110,8 @@ class TermFinder:
         """The term of one pattern match, or None when it is only named as absent."""
         outside = [(s, c) for s, c in cues if c.end() <= m.start() or c.start() >= m.end()
                    or (c.start() >= m.start() and c.end() <= m.end())]
-        cue = min(outside, key=lambda sc: (_distance(sc[1], m), _PRIORITY[sc[0]]),
-                  default=None)
+        near = [(s, c) for s, c in outside if _distance(c, m) <= _CUE_WINDOW]
+        cue = min(near, key=lambda sc: (_PRIORITY[sc[0]], _distance(sc[1], m)), default=None)
         negs = list(self.negation.finditer(sentence, max(0, m.start() - 40), m.start()))
         if negs:
             neg = negs[-1]
@@ -149,22 +156,41 @@ def _distance(cue: re.Match[str], m: re.Match[str]) -> int:
     return 0
 
 
+def _subjects(sentence: str, parties: list[PartyHit]) -> list[PartyHit]:
+    """Parties that can be the subject of a clause: not after a preposition, not compounds."""
+    found = []
+    for p in parties:
+        if _PREP_BEFORE.search(sentence[max(0, p.start - 30):p.start]):
+            continue
+        if sentence[p.end:p.end + 1] == "-" and any(q.start == p.end + 1 for q in parties):
+            continue
+        if p.start and sentence[p.start - 1] == "-" and any(q.end == p.start - 1 for q in parties):
+            continue
+        found.append(p)
+    return found
+
+
 def _holder(sentence: str, cue_start: int, parties: list[PartyHit]) -> str | None:
     """The subject of the clause a stance cue belongs to."""
     head = sentence[:cue_start]
     clause_start = 0
     for r in _REPORTING.finditer(head):
         clause_start = r.end()
-    in_clause = [p for p in parties if clause_start <= p.start < cue_start]
+    subjects = _subjects(sentence, parties)
+    in_clause = [p for p in subjects if clause_start <= p.start < cue_start]
     if in_clause:
         return in_clause[0].party
     # A pronoun or nameless clause refers back to the sentence's subject.
-    before_cue = [p for p in parties if p.start < cue_start]
+    before_cue = [p for p in subjects if p.start < cue_start]
     if before_cue:
         return before_cue[0].party
-    after = [p for p in parties if p.start >= cue_start]
-    if after and len(sentence[cue_start:after[0].start].split()) <= 4:
-        return after[0].party
+    # "proposed by Russia", "the promises by Russian forces"
+    for p in parties:
+        if p.start >= cue_start and re.search(r"\b(?:by|from)\s+(?:the\s+)?$",
+                                              sentence[cue_start:p.start]):
+            if len(sentence[cue_start:p.start].split()) <= 4:
+                return p.party
+            break
     return None
 
 
