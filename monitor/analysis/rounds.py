@@ -15,6 +15,7 @@ CORE = ("RU", "UA", "US")
 _STATUS_RANK = {"announced": 1, "held": 2, "concluded": 3}
 # A venue word right after one of these prepositions is a place, not a government.
 _PLACE_PREP = re.compile(r"(?:\b(?:in|at|near)\s+(?:the\s+)?|\b[ву]\s+)$", re.I)
+_PLACE_OF = re.compile(r"\b(?:in|of|across|over|inside)\s+(?:the\s+)?$", re.I)
 _BILATERAL = re.compile(r"\bbetween\b|delegation|negotiators|\bbilateral\b|\bdirect talks\b", re.I)
 _ORDINAL_RE = r"(\w+)\s+(?:round|раунд\w*)|round\s+(two|three|four|five|\d)"
 _ROUND_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
@@ -116,7 +117,9 @@ class RoundFinder:
         day = resolve_date(sentence, published, future=status == "announced")
         if not (venue.is_known() or ordinal or day or self.specific.search(sentence)):
             return None
-        parties = {h.party for h in self.actors.find(sentence)}
+        # "the war in Ukraine", "invasion of Ukraine": a party named as a place is no participant.
+        parties = {h.party for h in self.actors.find(sentence)
+                   if not _PLACE_OF.search(sentence[max(0, h.start - 12):h.start])}
         core = [p for p in CORE if p in parties]
         # Multilateral gatherings (Jeddah, Malta) are no rounds even when the press numbers
         # them; in such items a round must be explicitly between two of the sides.

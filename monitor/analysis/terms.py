@@ -21,12 +21,17 @@ _PREP_BEFORE = re.compile(r"\b(?:in|on|at|against|to|into|for|with|of|over|acros
                           r"from|by|between|toward|towards|despite|и|and|в|на|з|с|у|до)\s+"
                           r"(?:the\s+|a\s+)?$", re.I)
 _CUE_WINDOW = 90
-_PROPOSAL = re.compile(r"\b(?:proposals?|offers?|plans?|ideas?|initiatives?|demands?|"
-                       r"ultimatum|suggestions?|-proposed|-brokered|proposed)\b", re.I)
-_DURATION = re.compile(r"\b(\d{1,3})[- ](day|hour)s?\b|\bfor (\d{1,3}) (day|hour)s\b|"
+_PROPOSAL = re.compile(r"\b(?:proposals?|offers?|plans?|ideas?|initiatives?|demands?|ultimatum|"
+                       r"suggestions?|proposed)\b|-(?:proposed|brokered|backed|drafted)\b", re.I)
+# Nouns and hyphenated adjectives ("an offer", "U.S.-proposed") name a proposal without
+# saying what anyone did with it; a stance verb nearby wins over them.
+_WEAK_CUE = re.compile(r"(?:offers?|proposals?|plans?|initiative|promises?|pledges?|ideas?)$",
+                       re.I)
+_WEAK_PENALTY = 60
+_DURATION = re.compile(r"\b(\d{1,3})[- ](day|hour|дн|денн|час|годин)\w*|\bfor (\d{1,3}) (day|hour)s\b|"
                        r"\b(thirty|sixty|ninety)[- ]day\b", re.I)
 _WORD_DAYS = {"thirty": 30, "sixty": 60, "ninety": 90}
-_COUNT = re.compile(r"\b(\d[\d,]*)[- ]for[- ](\d[\d,]*)\b|\b(\d[\d,]*) (?:ukrainian |russian )?"
+_COUNT = re.compile(r"\b(\d[\d,]*)[- ]for[- ](\d[\d,]*)\b|\b(\d[\d,]*) (?:[a-z]+ )?"
                     r"(?:prisoners|pows|captives|servicemen|soldiers|bodies|children|"
                     r"civilians|people)\b", re.I)
 _CORE = {"RU", "UA", "US"}
@@ -111,7 +116,7 @@ class TermFinder:
         outside = [(s, c) for s, c in cues if c.end() <= m.start() or c.start() >= m.end()
                    or (c.start() >= m.start() and c.end() <= m.end())]
         near = [(s, c) for s, c in outside if _distance(c, m) <= _CUE_WINDOW]
-        cue = min(near, key=lambda sc: (_PRIORITY[sc[0]], _distance(sc[1], m)), default=None)
+        cue = min(near, key=lambda sc: (_cue_cost(sc[1], m), _PRIORITY[sc[0]]), default=None)
         negs = list(self.negation.finditer(sentence, max(0, m.start() - 40), m.start()))
         if negs:
             neg = negs[-1]
@@ -145,6 +150,14 @@ class TermFinder:
 def _rank(t: TermMention) -> tuple[int, int]:
     """Prefer attributed mentions, then ones with a stated stance."""
     return (t.proposer is not None, t.stance != "discussed")
+
+
+def _cue_cost(cue: re.Match[str], m: re.Match[str]) -> int:
+    """How far a cue is from a term, weak cues counting as farther."""
+    text = cue.string
+    weak = (bool(_WEAK_CUE.fullmatch(cue.group(0))) or text[cue.start() - 1:cue.start()] == "-"
+            or text[cue.end():cue.end() + 3] == " by")
+    return _distance(cue, m) + (_WEAK_PENALTY if weak else 0)
 
 
 def _distance(cue: re.Match[str], m: re.Match[str]) -> int:
@@ -228,7 +241,7 @@ def _duration(sentence: str) -> int | None:
     if m[5]:
         return _WORD_DAYS[m[5].lower()]
     n, unit = (int(m[1]), m[2]) if m[1] else (int(m[3]), m[4])
-    return n if unit.lower() == "day" else max(1, round(n / 24))
+    return max(1, round(n / 24)) if unit.lower() in ("hour", "час", "годин") else n
 
 
 def _count(sentence: str) -> int | None:
