@@ -80,7 +80,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     feed = result.get("feed", {})
     bozo = result.get("bozo_exception") if result.get("bozo") else None
     raw_entries = result.get("entries", [])[:MAX_ENTRIES]
-    if not result.get("version") and not raw_entries:
+    # A channel with no items is a feed (e.g. CDF); markup with neither, or broken XML, is not.
+    if not result.get("version") and not raw_entries and (bozo or not feed):
         reason = f"{type(bozo).__name__}: {bozo}" if bozo else "no feed elements found"
         return ParsedFeed(None, None, None, (), error=f"parse: not a feed ({reason})")
     language = feed.get("language") or None
@@ -88,8 +89,6 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     seen: set[str] = set()
     for raw in raw_entries:
         entry = _entry(raw, language)
-        if not (entry.title or entry.summary or entry.content or entry.url):
-            continue
         # Some feeds repeat an item; keep its first occurrence.
         if entry.item_key in seen:
             continue

@@ -94,6 +94,7 @@ class FeedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
+        ThreadingHTTPServer.request_queue_size = 256  # many feeds are fetched at once
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
