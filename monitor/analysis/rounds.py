@@ -14,7 +14,7 @@ from monitor.analysis.vocab import Actors, VenueHit, Venues, compile_list
 CORE = ("RU", "UA", "US")
 _STATUS_RANK = {"announced": 1, "held": 2, "concluded": 3}
 # A venue word right after one of these prepositions is a place, not a government.
-_PLACE_PREP = re.compile(r"(?:\b(?:in|at|near)\s+(?:the\s+)?|\b[ву]\s+)$", re.I)
+_METONYM_PREP = re.compile(r"(?:\b(?:in|at)\s+(?:the\s+)?|\b[ву]\s+)$", re.I)
 _PLACE_OF = re.compile(r"\b(?:in|of|across|over|inside)\s+(?:the\s+)?$", re.I)
 _BILATERAL = re.compile(r"\bbetween\b|delegation|negotiators|\bbilateral\b|\bdirect talks\b", re.I)
 _ORDINAL_RE = r"(\w+)\s+(?:round|раунд\w*)|round\s+(two|three|four|five|\d)"
@@ -64,8 +64,9 @@ class RoundFinder:
         best: VenueHit | None = None
         country: str | None = None
         for hit in self.venues.find(sentence):
-            prep = bool(_PLACE_PREP.search(sentence[:hit.start]))
-            if hit.metonym and not prep:
+            head = sentence[max(0, hit.start - 12):hit.start]
+            # A capital is a place only "in" or "at" it; "near Kyiv" is usually the front.
+            if hit.metonym and not _METONYM_PREP.search(head):
                 continue
             if best is None or _specificity(hit.venue) > _specificity(best.venue):
                 best = hit

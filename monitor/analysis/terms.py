@@ -210,12 +210,14 @@ def _holder(sentence: str, cue_start: int, parties: list[PartyHit]) -> str | Non
 def _proposal_owner(sentence: str, parties: list[PartyHit]) -> str | None:
     """The party owning a rejected proposal: "Moscow's offer", "offer from Moscow"."""
     for noun in _PROPOSAL.finditer(sentence):
+        before = [p for p in parties if p.end <= noun.start()]
+        if before:
+            gap = sentence[before[-1].end:noun.start()]
+            if len(gap.split()) <= 2 and "," not in gap:
+                return before[-1].party
         for p in parties:
-            gap = sentence[p.end:noun.start()]
-            if p.end <= noun.start() and len(gap.split()) <= 2 and "," not in gap:
-                return p.party
-            tail = sentence[noun.end():p.start]
-            if p.start >= noun.end() and re.fullmatch(r"\s+(?:from|by|of)\s+(?:the\s+)?", tail):
+            if p.start >= noun.end() and re.fullmatch(r"\s+(?:from|by|of)\s+(?:the\s+)?",
+                                                      sentence[noun.end():p.start]):
                 return p.party
     return None
 

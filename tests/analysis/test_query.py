@@ -1,0 +1,51 @@
+"""The topic query language: operators, phrases, proximity, wildcards, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.analysis.query import Index, QueryError, matches, parse
+from monitor.analysis.text import tokens
+
+
+def hit(query: str, text: str) -> bool:
+    """Whether the query matches the text."""
+    return matches(parse(query), Index(tokens(text)))
+
+
+def test_boolean_operators_and_precedence() -> None:
+    assert hit("talks AND russia", "Peace talks with Russia resume")
+    assert not hit("talks AND russia", "Peace talks resume")
+    assert hit("gaza OR ukraine", "War in Ukraine")
+    assert hit("talks NOT gaza", "talks on Ukraine")
+    assert not hit("talks NOT gaza", "Gaza talks")
+    assert hit("ukraine (talks OR negotiations)", "Ukraine negotiations")
+    assert not hit("(ukraine talks) OR gaza", "Ukraine alone")
+    assert hit("talks -trade", "talks on a ceasefire")
+    assert not hit("talks -trade", "trade talks")
+
+
+def test_phrases_must_be_consecutive() -> None:
+    assert hit('"peace talks"', "The peace talks began")
+    assert not hit('"peace talks"', "peace hopes fade as talks stall")
+
+
+def test_proximity_phrase_and_near() -> None:
+    assert hit('"ceasefire talks"~5', "talks on a possible ceasefire")
+    assert not hit('"ceasefire talks"~2', "talks began in Istanbul today about a ceasefire")
+    assert hit("delegation NEAR/3 istanbul", "the Ukrainian delegation arrived in Istanbul")
+    assert not hit("delegation NEAR/1 istanbul", "the delegation arrived late in Istanbul")
+
+
+def test_wildcards() -> None:
+    assert hit("negotiat*", "Negotiators met")
+    assert hit("negotiat*", "negotiations resumed")
+    assert not hit("negotiat*", "the talks resumed")
+    assert hit("*talks", "fresh talks")
+    assert hit('"мирн* переговор*"', "Мирные переговоры начались")
+
+
+@pytest.mark.parametrize("bad", ["", "talks AND", "(talks", '"" OR talks', "a NEAR/3 NOT b"])
+def test_malformed_queries_raise(bad: str) -> None:
+    with pytest.raises(QueryError):
+        parse(bad)

@@ -1,0 +1,46 @@
+"""Relevance: the talks, and the look-alikes that are not about them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.analysis.conftest import AnalyzeText
+
+
+@pytest.mark.parametrize(("title", "summary"), [
+    ("Xi says China willing to mediate in Ukraine", ""),
+    ("Zelensky asked if he'll give Russia any part of Ukraine",
+     "He isn't ready to give away his country in return for peace."),
+    ("Russia and Ukraine swap 390 prisoners in first stage of exchange", ""),
+    ("Witkoff and Kushner meet Putin in Moscow to discuss the peace plan", ""),
+])
+def test_talks_items_are_relevant(analyze: AnalyzeText, title: str, summary: str) -> None:
+    assert analyze(title, summary).relevant
+
+
+@pytest.mark.parametrize(("title", "summary"), [
+    ("Israel and Hamas hold ceasefire talks in Doha", "Russia called for a truce in Gaza."),
+    ("Russia and Iran call for ceasefire in Gaza", ""),
+    ("Armenia and Azerbaijan agree text of peace treaty",
+     "The talks concluded, Russia's foreign ministry said."),
+    ("Ukraine and Russia in talks over gas transit deal", "Gas transit ended on 1 January."),
+    ("Putin meets Erdogan to discuss grain deal", "Russia wants its exports eased."),
+    ("India and US hold 2+2 trade talks as Ukraine looms", ""),
+    ("Orla Guerin talks to people in rebel-held Ukraine", ""),
+    ("Russia warns of missile strikes on Kyiv", "Ukraine's air defences were on alert."),
+])
+def test_look_alikes_are_not_relevant(analyze: AnalyzeText, title: str, summary: str) -> None:
+    result = analyze(title, summary)
+    assert not result.relevant
+    assert result.rounds == () and result.terms == ()
+
+
+def test_related_link_headlines_do_not_count(analyze: AnalyzeText) -> None:
+    summary = ('<p>Moments of defiance in Kharkiv as people stand up to Russia.</p><ul><li>'
+               '<a href="https://example.org/a">Russia-Ukraine war - latest updates</a></li><li>'
+               '<a href="https://example.org/b">Kyiv-Moscow peace talks begin</a></li></ul> '
+               '<a href="https://example.org/c">Continue reading...</a>')
+    assert not analyze("How Ukraine has stood up to Russia - video", summary).relevant
+    body = summary.replace("Moments of defiance", "Peace talks between Russia and Ukraine "
+                           "began near the Belarus border. Moments of defiance")
+    assert analyze("How Ukraine has stood up to Russia - video", body).relevant

@@ -1,0 +1,95 @@
+"""Round mentions: venue, date, status, ordinal; and what is not a round."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.analysis.conftest import AnalyzeText
+
+
+def test_second_round_in_belarus_2022_and_istanbul_2025_are_different(
+        analyze: AnalyzeText) -> None:
+    belarus = analyze("Second round of Russia-Ukraine talks begins in Belarus",
+                      "Delegations met near Brest on Thursday.",
+                      published="2022-03-03T18:00:00+00:00")
+    istanbul = analyze("Second round of Russia-Ukraine peace talks ends in Istanbul",
+                       "The delegations met for about an hour at the Ciragan palace.",
+                       published="2025-06-02T18:00:00+00:00")
+    (b,) = belarus.rounds
+    (i,) = istanbul.rounds
+    assert b.ordinal == i.ordinal == 2
+    assert b.venue.country == "Belarus" and b.venue.region == "Brest"
+    assert b.date == date(2022, 3, 3)
+    assert i.venue.city == "Istanbul" and i.venue.country == "Turkey"
+    assert i.status == "concluded"
+    assert {"RU", "UA"} <= set(i.parties)
+
+
+def test_relative_day_of_a_past_meeting(analyze: AnalyzeText) -> None:
+    result = analyze(
+        "Russia's promise to scale back near Kyiv met with scepticism",
+        "After Russian envoys spoke to a Ukrainian delegation in Istanbul, Turkey, on Tuesday, "
+        "Moscow said it would draw back its forces from Kyiv and Chernihiv.",
+        published="2022-04-01T13:00:00+00:00")
+    (r,) = result.rounds
+    assert r.venue.city == "Istanbul"
+    assert r.date == date(2022, 3, 29)
+    assert r.status == "concluded"
+
+
+def test_announced_round_on_next_weekday(analyze: AnalyzeText) -> None:
+    result = analyze("Russia and Ukraine to hold direct talks in Istanbul next Monday",
+                     "Both delegations are expected to arrive on Sunday.",
+                     published="2025-05-31T09:00:00+00:00")
+    (r,) = result.rounds
+    assert r.status == "announced"
+    assert r.date == date(2025, 6, 2)
+    assert r.venue.city == "Istanbul"
+
+
+def test_belovezhskaya_pushcha_has_region_not_city(analyze: AnalyzeText) -> None:
+    result = analyze("Ukrainian and Russian delegations meet in Belovezhskaya Pushcha",
+                     "The talks are under way, the Ukrainian side said.",
+                     published="2022-03-03T15:00:00+00:00")
+    (r,) = result.rounds
+    assert (r.venue.city, r.venue.region, r.venue.country) == (None, "Brest", "Belarus")
+
+
+def test_leaders_summit_is_a_round_with_us_and_ru(analyze: AnalyzeText) -> None:
+    result = analyze("Trump and Putin end Alaska summit without a ceasefire deal",
+                     "The two leaders met at a base in Anchorage on Friday.",
+                     published="2025-08-16T08:00:00+00:00")
+    (r,) = result.rounds
+    assert r.venue.region == "Alaska"
+    assert r.date == date(2025, 8, 15)
+    assert {"RU", "US"} <= set(r.parties)
+    assert r.outcome == "no ceasefire"
+    assert not [t for t in result.terms if t.key == "ceasefire.general"]
+
+
+def test_phone_calls_are_not_rounds(analyze: AnalyzeText) -> None:
+    result = analyze("Putin lays out his peace demands in phone call with Erdogan",
+                     "Russia's president revealed his conditions in a phone call on Thursday.")
+    assert result.relevant
+    assert result.rounds == ()
+
+
+def test_multilateral_meetings_without_russia_are_not_rounds(analyze: AnalyzeText) -> None:
+    result = analyze(
+        "Kyiv-backed peace talks begin in Malta - without Russia",
+        "A third round of Ukrainian-backed peace talks opens in Malta today with "
+        "representatives from more than 50 countries.",
+        published="2023-10-28T07:00:00+00:00")
+    assert result.relevant
+    assert result.rounds == ()
+
+
+def test_other_rounds_are_not_talks(analyze: AnalyzeText) -> None:
+    sanctions = analyze("EU agrees new round of sanctions against Russia",
+                        "The 17th round targets Russia's shadow fleet.")
+    sport = analyze("Ukraine's Svitolina reaches second round in Rome",
+                    "She beat a Russian opponent in straight sets.")
+    shelling = analyze("Russia launches a new round of shelling on Kharkiv")
+    for result in (sanctions, sport, shelling):
+        assert not result.relevant
+        assert result.rounds == ()

@@ -1,0 +1,85 @@
+"""Terms: keys, negation, attribution of proposer and stance, attributes, languages."""
+
+from __future__ import annotations
+
+from monitor.analysis import Analysis
+from tests.analysis.conftest import AnalyzeText
+
+
+def term(result: Analysis, key: str) -> tuple[str | None, str] | None:
+    """(proposer, stance) of the term with `key`, or None."""
+    for t in result.terms:
+        if t.key == key:
+            return t.proposer, t.stance
+    return None
+
+
+def test_negated_interest_is_a_rejection(analyze: AnalyzeText) -> None:
+    result = analyze("Ukraine has no interest in demilitarizing, Zelensky says",
+                     "Kyiv will not accept Russian peace terms, he added.")
+    assert term(result, "security.demilitarization") == ("UA", "rejected")
+
+
+def test_term_named_only_as_absent_is_not_a_term(analyze: AnalyzeText) -> None:
+    result = analyze("Russia-Ukraine talks ended without a ceasefire",
+                     "The delegations met for two hours in Istanbul.")
+    assert result.relevant
+    assert term(result, "ceasefire.general") is None
+
+
+def test_rejected_proposal_keeps_its_proposer(analyze: AnalyzeText) -> None:
+    result = analyze("Moscow rejected the U.S.-proposed unconditional ceasefire",
+                     "Kremlin spokesman Dmitry Peskov said the idea was premature.")
+    assert term(result, "ceasefire.general") == ("US", "rejected")
+    moscow = analyze("Ukraine slams Moscow's offer to evacuate civilians to Russia")
+    assert term(moscow, "humanitarian.corridors") == ("RU", "rejected")
+
+
+def test_stance_holder_is_the_clause_subject(analyze: AnalyzeText) -> None:
+    result = analyze("Peace talks falter",
+                     "Ukraine says Russia has broken a promise to pull back troops.")
+    assert term(result, "territory.withdrawal") == ("RU", "proposed")
+    demand = analyze("Russia demands recognition of Crimea as Russian territory",
+                     "The Kremlin set out its conditions for ending the war.")
+    assert term(demand, "territory.recognition") == ("RU", "demanded")
+
+
+def test_specific_ceasefires_replace_the_general_key(analyze: AnalyzeText) -> None:
+    result = analyze("Russia and Ukraine agree to Black Sea ceasefire after Riyadh talks",
+                     "Both sides agreed to a halt of strikes on energy infrastructure.")
+    keys = {t.key for t in result.terms}
+    assert {"ceasefire.maritime", "ceasefire.energy"} <= keys
+    assert "ceasefire.general" not in keys
+
+
+def test_attributes_duration_count_and_name(analyze: AnalyzeText) -> None:
+    result = analyze("Ukraine backs US plan for a 30-day ceasefire",
+                     "Russia and Ukraine agreed a 1,000-for-1,000 prisoner exchange at talks "
+                     "in Istanbul, and Washington presented a 28-point plan.")
+    by_key = {t.key: t for t in result.terms}
+    assert by_key["ceasefire.general"].duration_days == 30
+    assert by_key["prisoners.exchange"].count == 1000
+    assert by_key["process.peace_plan"].name == "28-point plan"
+    assert by_key["prisoners.exchange"].evidence.startswith("Russia and Ukraine agreed")
+
+
+def test_holiday_truce_is_local(analyze: AnalyzeText) -> None:
+    result = analyze("Putin declares Easter truce in Ukraine",
+                     "Russian President Vladimir Putin announced a 30-hour Easter ceasefire.")
+    assert term(result, "ceasefire.local") == ("RU", "proposed")
+    assert term(result, "ceasefire.general") is None
+
+
+def test_russian_and_ukrainian_items(analyze: AnalyzeText) -> None:
+    ru = analyze("Зеленский готов встретиться с Путиным в Стамбуле в четверг",
+                 "Украина согласна на 30-дневное перемирие, заявил президент.",
+                 published="2025-05-12T10:00:00+00:00")
+    assert ru.relevant
+    assert ru.rounds and ru.rounds[0].venue.city == "Istanbul"
+    assert {"ceasefire.general", "process.leaders_meeting"} <= {t.key for t in ru.terms}
+    ua = analyze("У Стамбулі завершився другий раунд переговорів між Україною та Росією",
+                 "Сторони домовилися про обмін полоненими «всіх на всіх».",
+                 published="2025-06-02T20:00:00+00:00")
+    assert ua.relevant
+    assert ua.rounds[0].ordinal == 2 and ua.rounds[0].venue.country == "Turkey"
+    assert term(ua, "prisoners.exchange") is not None
