@@ -14,6 +14,7 @@ A word may hold * wildcards (negotiat*, *talks); a phrase matches consecutive wo
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ class QueryError(ValueError):
 class Index:
     """Positions of each token of a document, built once and shared by every query."""
 
-    __slots__ = ("positions", "words")
+    __slots__ = ("_sorted", "cache", "positions", "words")
 
     def __init__(self, words: Sequence[str]) -> None:
         self.words = words
@@ -37,6 +38,21 @@ class Index:
         for i, w in enumerate(words):
             if w:
                 self.positions.setdefault(w, []).append(i)
+        # Wildcard lookups are shared by many queries, so their results are kept.
+        self.cache: dict[str, list[int]] = {}
+        self._sorted: list[str] | None = None
+
+    def with_prefix(self, prefix: str) -> list[int]:
+        """Sorted positions of all words starting with `prefix` (binary search)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.positions)
+        words = self._sorted
+        found: list[int] = []
+        i = bisect_left(words, prefix)
+        while i < len(words) and words[i].startswith(prefix):
+            found.extend(self.positions[words[i]])
+            i += 1
+        return sorted(found)
 
 
 class Node:
@@ -49,6 +65,14 @@ class Node:
     def literals(self) -> set[str]:
         """Plain words (or wildcard prefixes ending in *) a positive match needs."""
         return set()
+
+    def test(self, index: Index) -> bool:
+        """Whether the node matches; may stop early where spans would not."""
+        return bool(self.spans(index))
+
+    def gate(self) -> frozenset[str] | None:
+        """Exact words of which at least one must be present for a match (None: unknown)."""
+        return None
 
 
 @dataclass
@@ -67,20 +91,28 @@ class Word(Node):
         """Sorted positions of the word."""
         if self.pattern is None:
             return index.positions.get(self.text, [])
-        found: list[int] = []
-        for word, pos in index.positions.items():
-            if self.prefix is not None:
-                if word.startswith(self.prefix):
-                    found.extend(pos)
-            elif self.pattern.fullmatch(word):
-                found.extend(pos)
-        return sorted(found)
+        cached = index.cache.get(self.text)
+        if cached is not None:
+            return cached
+        if self.prefix is not None:
+            found = index.with_prefix(self.prefix)
+        else:
+            found = sorted(p for word, pos in index.positions.items()
+                           if self.pattern.fullmatch(word) for p in pos)
+        index.cache[self.text] = found
+        return found
 
     def spans(self, index: Index) -> Spans:
         return [(p, p) for p in self.positions(index)]
 
     def literals(self) -> set[str]:
         return {self.text}
+
+    def test(self, index: Index) -> bool:
+        return bool(self.positions(index))
+
+    def gate(self) -> frozenset[str] | None:
+        return None if self.pattern is not None else frozenset((self.text,))
 
 
 @dataclass
@@ -91,9 +123,12 @@ class Phrase(Node):
     slop: int | None = None
 
     def spans(self, index: Index) -> Spans:
-        lists = [w.positions(index) for w in self.words]
-        if any(not pos for pos in lists):
-            return []
+        lists = []
+        for w in self.words:
+            pos = w.positions(index)
+            if not pos:
+                return []
+            lists.append(pos)
         if self.slop is None:
             rest = [set(pos) for pos in lists[1:]]
             return [(p, p + len(lists) - 1) for p in lists[0]
@@ -110,6 +145,10 @@ class Phrase(Node):
 
     def literals(self) -> set[str]:
         return {w.text for w in self.words}
+
+    def gate(self) -> frozenset[str] | None:
+        exact = [w.text for w in self.words if w.pattern is None]
+        return frozenset((max(exact, key=len),)) if exact else None
 
 
 @dataclass
@@ -130,6 +169,12 @@ class And(Node):
     def literals(self) -> set[str]:
         return set().union(*(p.literals() for p in self.parts))
 
+    def test(self, index: Index) -> bool:
+        return all(part.test(index) for part in self.parts)
+
+    def gate(self) -> frozenset[str] | None:
+        return next((g for g in (p.gate() for p in self.parts) if g is not None), None)
+
 
 @dataclass
 class Or(Node):
@@ -147,6 +192,20 @@ class Or(Node):
     def literals(self) -> set[str]:
         return set().union(*(p.literals() for p in self.parts))
 
+    def __post_init__(self) -> None:
+        gates = [p.gate() for p in self.parts]
+        known = [g for g in gates if g is not None]
+        self._gate = frozenset().union(*known) if len(known) == len(gates) else None
+
+    def test(self, index: Index) -> bool:
+        # Most documents hold none of the words a big OR needs: one set check rejects them.
+        if self._gate is not None and self._gate.isdisjoint(index.positions):
+            return False
+        return any(part.test(index) for part in self.parts)
+
+    def gate(self) -> frozenset[str] | None:
+        return self._gate
+
 
 @dataclass
 class Not(Node):
@@ -155,7 +214,10 @@ class Not(Node):
     part: Node
 
     def spans(self, index: Index) -> Spans:
-        return [] if self.part.spans(index) else _NOWHERE
+        return [] if self.part.test(index) else _NOWHERE
+
+    def test(self, index: Index) -> bool:
+        return not self.part.test(index)
 
 
 @dataclass
@@ -296,7 +358,7 @@ def parse(text: str) -> Node:
 
 def matches(node: Node, index: Index) -> bool:
     """Whether the compiled query matches the indexed document."""
-    return bool(node.spans(index))
+    return node.test(index)
 
 
 def parse_all(queries: Mapping[str, str]) -> dict[str, Node]:

@@ -84,12 +84,12 @@ class Relevance:
         """Score the indexed document."""
         if not self.may_match(index):
             return Verdict(False, 0.0, ())
-        if self.context is not None and not self.context.spans(index):
+        if self.context is not None and not self.context.test(index):
             return Verdict(False, 0.0, ())
         total = 0.0
         fired: list[str] = []
         for signal in self.signals:
-            if signal.node.spans(index):
+            if signal.node.test(index):
                 total += signal.weight
                 fired.append(signal.name)
         # Logistic squash so that the threshold maps to 0.5.
