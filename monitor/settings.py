@@ -9,7 +9,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor.errors import ConfigError
@@ -120,15 +128,124 @@ class LogSettings(_Section):
     format: Literal["text", "json"] = Field("text", description="text for people, json for tools")
 
 
-class AlertSettings(BaseModel):
-    """Alerts; channels are validated by the alerts package."""
+EVENT_TYPES = ("round.new", "round.updated", "terms.new")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_INLINE_SECRETS = ("secret", "password", "username", "token")
 
-    model_config = ConfigDict(extra="allow")
+
+class _ChannelBase(_Section):
+    """What every delivery channel has: a unique name and the event types it wants."""
+
+    name: str = Field(min_length=1, max_length=64, description="channel name, unique")
+    events: list[str] = Field(default_factory=lambda: list(EVENT_TYPES),
+                              description="event types sent to this channel")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secrets(cls, data: Any) -> Any:
+        # A secret written in the file would end up in git and in `config show`.
+        if isinstance(data, dict):
+            for key in _INLINE_SECRETS:
+                if key in data:
+                    raise ValueError(f"{key!r} must not be written in the config; put it in an "
+                                     f"environment variable and name that in {key}_env")
+        return data
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, v: list[str]) -> list[str]:
+        bad = [e for e in v if e not in EVENT_TYPES]
+        if bad:
+            raise ValueError(f"unknown event type {bad[0]!r}; known: {', '.join(EVENT_TYPES)}")
+        return v
+
+
+def _env_name(v: str | None) -> str | None:
+    """An environment variable's name, checked."""
+    if v is not None and not _ENV_NAME.match(v):
+        raise ValueError(f"not an environment variable name: {v!r}")
+    return v
+
+
+class WebhookChannelSettings(_ChannelBase):
+    """A Standard Webhooks receiver."""
+
+    type: Literal["webhook"]
+    url: str = Field(description="receiver URL (http or https)")
+    secret_env: str = Field(description="environment variable holding the whsec_… secret")
+    timeout: float = Field(10.0, gt=0, description="seconds for one delivery attempt")
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v, re.IGNORECASE):
+            raise ValueError(f"webhook url must be http(s)://host/…, got {v!r}")
+        return v
+
+    @field_validator("secret_env")
+    @classmethod
+    def _env(cls, v: str) -> str:
+        return _env_name(v) or v
+
+
+class EmailChannelSettings(_ChannelBase):
+    """Mail over SMTP."""
+
+    type: Literal["email"]
+    smtp_host: str = Field(min_length=1, description="SMTP server")
+    smtp_port: int | None = Field(None, ge=1, le=65535,
+                                  description="default 587 (starttls), 465 (ssl), 25 (none)")
+    security: Literal["starttls", "ssl", "none"] = Field("starttls", description="transport security")
+    username_env: str | None = Field(None, description="environment variable holding the login")
+    password_env: str | None = Field(None, description="environment variable holding the password")
+    sender: str = Field(min_length=3, description="From address")
+    recipients: list[str] = Field(min_length=1, description="To addresses")
+    digest: Duration | None = Field(None, description="gather alerts for this long into one mail")
+    ca_file: Path | None = Field(None, description="extra CA bundle to trust (self-signed servers)")
+    timeout: float = Field(30.0, gt=0, description="seconds for one SMTP conversation")
+
+    @field_validator("username_env", "password_env")
+    @classmethod
+    def _env(cls, v: str | None) -> str | None:
+        return _env_name(v)
+
+    @property
+    def port(self) -> int:
+        """The port to use, defaulted by the security mode."""
+        return self.smtp_port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+ChannelSettings = Annotated[WebhookChannelSettings | EmailChannelSettings,
+                            Field(discriminator="type")]
+
+
+class AlertSettings(_Section):
+    """Alerts: which events, where to, and how hard to try."""
 
     max_age: Duration = Field(
         timedelta(days=2), description="older articles build knowledge, never alert"
     )
-    channels: list[dict[str, Any]] = Field(default_factory=list, description="delivery channels")
+    channels: list[ChannelSettings] = Field(default_factory=list, description="delivery channels")
+    max_attempts: int = Field(8, ge=1, description="attempts before a delivery is marked failed")
+    backoff_base: Duration = Field(timedelta(seconds=30), description="delay after the first failure")
+    backoff_cap: Duration = Field(timedelta(hours=1), description="longest delay between attempts")
+    lease: Duration = Field(timedelta(minutes=2),
+                            description="a claimed delivery is retried by others after this")
+    deliver_every: Duration = Field(timedelta(seconds=10), description="how often the outbox is read")
+    batch: int = Field(50, ge=1, description="deliveries claimed at once")
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_names(cls, v: list[Any]) -> list[Any]:
+        names = [c.name for c in v]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup:
+            raise ValueError(f"channel name {dup!r} is used twice")
+        return v
+
+    def channel(self, name: str) -> WebhookChannelSettings | EmailChannelSettings | None:
+        """The channel of that name, if configured."""
+        return next((c for c in self.channels if c.name == name), None)
 
 
 class Settings(BaseSettings):

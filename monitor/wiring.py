@@ -18,7 +18,9 @@ def load_analysis_stage(settings: Settings) -> AnalysisStage:
 
 def after_store_stages(settings: Settings, engine: Engine) -> list[AfterStore]:
     """Stages run inside each feed's storing transaction, in order (stories, then events)."""
-    return []
+    from monitor.events.stage import EventsStage
+
+    return [EventsStage(settings)]
 
 
 def daemon_jobs(settings: Settings, engine: Engine) -> list[Job]:

@@ -130,3 +130,7 @@ class DaemonLock(SQLModel, table=True):
     pid: int
     started_at: datetime | None = _ts(nullable=False)
     heartbeat_at: datetime | None = _ts(nullable=False)
+
+
+# Knowledge and alert tables live beside; imported here so Alembic and the store see them.
+from monitor.store import facts_models  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Tests of the events stage: round identity, term novelty, the outbox."""
