@@ -9,14 +9,16 @@ from typing import Any
 
 from monitor.analysis.dates import resolve_date
 from monitor.analysis.model import RoundMention, Venue
-from monitor.analysis.vocab import Actors, VenueHit, Venues, compile_list
+from monitor.analysis.vocab import Actors, PartyHit, VenueHit, Venues, compile_list
 
 CORE = ("RU", "UA", "US")
 _STATUS_RANK = {"announced": 1, "held": 2, "concluded": 3}
 # A venue word right after one of these prepositions is a place, not a government.
 _METONYM_PREP = re.compile(r"(?:\b(?:in|at)\s+(?:the\s+)?|\b[ву]\s+)$", re.I)
-_PLACE_OF = re.compile(r"\b(?:in|of|across|over|inside)\s+(?:the\s+)?$", re.I)
-_BILATERAL = re.compile(r"\bbetween\b|delegation|negotiators|\bbilateral\b|\bdirect talks\b", re.I)
+_PLACE_OF = re.compile(r"\b(?:in|of|across|over|inside|to|into|on|against|toward|towards)\s+"
+                       r"(?:the\s+)?$", re.I)
+_BILATERAL = re.compile(r"\bbetween\b|delegation|negotiators|\bbilateral\b|\bdirect talks\b|"
+                        r"\btrilateral\b", re.I)
 _ORDINAL_RE = r"(\w+)\s+(?:round|раунд\w*)|round\s+(two|three|four|five|\d)"
 _ROUND_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
@@ -37,6 +39,8 @@ class RoundFinder:
         self.venues = venues
         self.meeting = compile_list(table["meeting"], "rounds.meeting")
         self.specific = compile_list(table["specific"], "rounds.specific")
+        self.negotiation = compile_list(table["negotiation"], "rounds.negotiation")
+        self.peace = compile_list(table["peace"], "rounds.peace")
         self.blockers = compile_list(table["blockers"], "rounds.blockers")
         self.multilateral = compile_list(table["multilateral"], "rounds.multilateral")
         self.concluded = compile_list(table["concluded"], "rounds.concluded")
@@ -100,14 +104,18 @@ class RoundFinder:
         multilateral = bool(self.multilateral.search(text))
         core_item = [p for p in CORE if p in item_parties]
         found: list[_Mention] = []
+        previous: _Mention | None = None
         for sentence in sentences:
-            mention = self._sentence(sentence, published, multilateral, core_item)
-            if mention is not None:
-                found.append(mention)
+            # A sentence right after a round mention may go on about it without naming the
+            # sides ("The two leaders met in Anchorage on Friday").
+            previous = self._sentence(sentence, published, multilateral, core_item,
+                                      previous is not None)
+            if previous is not None:
+                found.append(previous)
         return tuple(m.mention for m in _merge(found, published))
 
     def _sentence(self, sentence: str, published: date | None, multilateral: bool,
-                  core_item: list[str]) -> _Mention | None:
+                  core_item: list[str], continues: bool) -> _Mention | None:
         """The round mention of one sentence, or None."""
         if not self.meeting.search(sentence) or self.blockers.search(sentence):
             return None
@@ -119,24 +127,39 @@ class RoundFinder:
         if not (venue.is_known() or ordinal or day or self.specific.search(sentence)):
             return None
         # "the war in Ukraine", "invasion of Ukraine": a party named as a place is no participant.
-        parties = {h.party for h in self.actors.find(sentence)
-                   if not _PLACE_OF.search(sentence[max(0, h.start - 12):h.start])}
+        hits = self.actors.find(sentence)
+        parties = {h.party for h in hits if not _as_place(sentence, h, hits)}
         core = [p for p in CORE if p in parties]
         # Multilateral gatherings (Jeddah, Malta) are no rounds even when the press numbers
         # them; in such items a round must be explicitly between two of the sides.
         if multilateral and (len(core) < 2 or not _BILATERAL.search(sentence)):
             return None
+        third = parties - set(CORE) - _hosts(venue)
+        if third and len(core) >= 2 and not (_BILATERAL.search(sentence)
+                                             or self.peace.search(sentence)):
+            return None  # "Kishida meets Zelenskiy as Xi meets Putin": visits, not talks
         if len(core) < 2:
-            # A third country's leader meeting one side ("Austrian chancellor meets Putin")
-            # is diplomacy around the war, not a round.
-            if core and parties - set(CORE) - {"TR"} and not re.search(
-                    r"peace talks|delegation|negotiators", sentence, re.I):
+            # A third country's leader meeting one side ("Xi and Putin hold talks") is
+            # diplomacy around the war, not a round; a sentence naming fewer than two sides
+            # must say plainly that it is about the negotiations.
+            if third or not (continues or self.negotiation.search(sentence)):
                 return None
             core = core_item if len(core_item) >= 2 else ["RU", "UA"]
         if "TR" in parties and venue.country == "Turkey":
             core = [*core, "TR"]
         mention = RoundMention(ordinal, venue, day, status, tuple(core), outcome, sentence)
         return _Mention(mention, explicit)
+
+
+def _hosts(venue: Venue) -> set[str]:
+    """Parties that host a meeting at this venue rather than take part (Turkey in Istanbul)."""
+    return {"TR"} if venue.country == "Turkey" else set()
+
+
+def _as_place(sentence: str, hit: PartyHit, hits: list[PartyHit]) -> bool:
+    """Whether a party is named as a place or object ("war in Ukraine"), not a participant."""
+    compound = any(q.start == hit.end + 1 or q.end == hit.start - 1 for q in hits)
+    return not compound and bool(_PLACE_OF.search(sentence[max(0, hit.start - 12):hit.start]))
 
 
 def _specificity(venue: Venue) -> int:
