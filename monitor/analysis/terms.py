@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor.analysis.model import TermMention
@@ -13,8 +13,13 @@ _STANCES = ("rejected", "demanded", "accepted", "agreed", "proposed")
 _PRIORITY = {s: i for i, s in enumerate(_STANCES)}
 # The clause holding a stance starts after the last reporting verb before it.
 _REPORTING = re.compile(r"\b(?:says?|said|tells?|told|according to|that|claims?|added|"
-                        r"warns?|warned|writes|заявил\w*|сказал\w*|заяви\w*|сказав)\b|:",
-                        re.I)
+                        r"warns?|warned|writes|заявил\w*|сказал\w*|заяви\w*|сказав|but|while|"
+                        r"whereas|however)\b|[:;]", re.I)
+# A bare "ceasefire" in an item that names a specific one (Easter, energy, Black Sea) is
+# that specific ceasefire, not a general one.
+_QUALIFIED = re.compile(r"full|complete|comprehensive|immediate|unconditional|general|total|"
+                        r"lasting|\d|thirty|long-term|permanent|cessation|полн|всеобъемлющ|"
+                        r"безоговорочн|повн|всеосяжн", re.I)
 # A party after a preposition is an object or a place ("attacks on Ukraine's cities"),
 # and one in a compound ("Russia-Ukraine talks") names both sides: neither holds a stance.
 _PREP_BEFORE = re.compile(r"\b(?:in|on|at|against|to|into|for|with|of|over|across|about|"
@@ -72,15 +77,25 @@ class TermFinder:
     def find(self, sentences: tuple[str, ...]) -> tuple[TermMention, ...]:
         """One mention per key, the best attributed one across the item's sentences."""
         best: dict[str, TermMention] = {}
+        qualified_general = False
         for sentence in sentences:
-            for mention in self._sentence(sentence):
+            for mention, qualified in self._sentence(sentence):
+                if mention.key == "ceasefire.general" and qualified:
+                    qualified_general = True
                 seen = best.get(mention.key)
                 if seen is None or _rank(mention) > _rank(seen):
                     best[mention.key] = mention
+        specific = [k for k in best if k.startswith("ceasefire.") and k != "ceasefire.general"]
+        if specific and "ceasefire.general" in best and not qualified_general:
+            general = best.pop("ceasefire.general")
+            first = best[specific[0]]
+            if first.proposer is None and general.proposer is not None:
+                best[specific[0]] = replace(first, proposer=general.proposer,
+                                            stance=general.stance)
         return tuple(best.values())
 
-    def _sentence(self, sentence: str) -> list[TermMention]:
-        """Terms stated in one sentence."""
+    def _sentence(self, sentence: str) -> list[tuple[TermMention, bool]]:
+        """Terms stated in one sentence, each with whether its match carries a qualifier."""
         matches: list[tuple[TermRule, re.Match[str]]] = []
         for rule in self.rules:
             m = rule.pattern.search(sentence)
@@ -96,7 +111,7 @@ class TermFinder:
         parties = self.actors.find(sentence)
         codes = {p.party for p in parties}
         cues = [(s, c) for s, pat in self.stances.items() for c in pat.finditer(sentence)]
-        found: list[TermMention] = []
+        found: list[tuple[TermMention, bool]] = []
         for rule, m in matches:
             if rule.key in suppressed:
                 continue
@@ -106,7 +121,7 @@ class TermFinder:
                 continue
             mention = self._mention(rule, m, sentence, parties, cues)
             if mention is not None:
-                found.append(mention)
+                found.append((mention, bool(_QUALIFIED.search(m.group(0)))))
         return found
 
     def _mention(self, rule: TermRule, m: re.Match[str], sentence: str,
@@ -128,10 +143,12 @@ class TermFinder:
         if stance == "agreed":
             proposer = None
         elif cue is not None:
-            holder = _holder(sentence, cue[1].start(), parties)
+            holder = _holder(sentence, cue[1], parties)
             proposer = holder
             if stance == "rejected":
-                proposer = _proposal_owner(sentence, parties) or holder
+                # "Kyiv dismisses Putin's ceasefire": the rejected thing keeps its owner.
+                proposer = (_proposal_owner(sentence, parties) or _adjacent_party(m, parties)
+                            or holder)
         if rule.possessive and proposer is None:
             proposer = _adjacent_party(m, parties)
         return TermMention(
@@ -183,8 +200,15 @@ def _subjects(sentence: str, parties: list[PartyHit]) -> list[PartyHit]:
     return found
 
 
-def _holder(sentence: str, cue_start: int, parties: list[PartyHit]) -> str | None:
-    """The subject of the clause a stance cue belongs to."""
+def _holder(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> str | None:
+    """The subject of the clause a stance cue belongs to; the agent of a passive one."""
+    cue_start = cue.start()
+    # "the ceasefire ordered by Russia's president": the agent after "by" holds it.
+    agent = re.match(r"\s+by\s+(?:the\s+)?", sentence[cue.end():])
+    if agent:
+        after = [p for p in parties if p.start == cue.end() + agent.end()]
+        if after:
+            return after[0].party
     head = sentence[:cue_start]
     clause_start = 0
     for r in _REPORTING.finditer(head):

@@ -83,3 +83,12 @@ def test_russian_and_ukrainian_items(analyze: AnalyzeText) -> None:
     assert ua.relevant
     assert ua.rounds[0].ordinal == 2 and ua.rounds[0].venue.country == "Turkey"
     assert term(ua, "prisoners.exchange") is not None
+
+
+def test_bare_ceasefire_refers_to_the_named_holiday_truce(analyze: AnalyzeText) -> None:
+    result = analyze("Putin orders 36-hour ceasefire over Orthodox Christmas",
+                     "Kyiv dismissed the ceasefire ordered by the Kremlin as a ploy.")
+    keys = {t.key for t in result.terms}
+    assert "ceasefire.local" in keys and "ceasefire.general" not in keys
+    local = next(t for t in result.terms if t.key == "ceasefire.local")
+    assert local.proposer == "RU" and local.duration_days == 2
