@@ -119,6 +119,10 @@ class ServerSettings(_Section):
 
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8080, ge=0, le=65535, description="port to listen on")
+    query_timeout: float = Field(
+        2.0, gt=0, le=300, description="seconds one query may run before it is stopped")
+    max_rows: int = Field(
+        1000, ge=1, le=100_000, description="row cap of one query; results say when it truncated")
 
 
 class LogSettings(_Section):

@@ -110,4 +110,4 @@ def config_show(
 
 
 # Subcommand modules register themselves on `app`.
-from monitor.cli import analysis_cmds, db_cmds, feed_cmds, run_cmds  # noqa: E402,F401
+from monitor.cli import alerts_cmds, analysis_cmds, db_cmds, feed_cmds, query_cmds, run_cmds  # noqa: E402,F401
