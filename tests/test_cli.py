@@ -1,0 +1,103 @@
+"""The `monitor` command as a person runs it: real processes, real store, loopback feeds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.feedserver import FeedServer, Route, make_items, rss
+
+MONITOR = str(Path(sys.executable).with_name("monitor"))
+
+
+def run(*args: str, db: str | None = None, config: Path | None = None,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with an isolated environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    if db:
+        env["MONITOR_DATABASE_URL"] = db
+    cmd = [MONITOR, *(["--config", str(config)] if config else []), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, input=stdin, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+
+
+def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:
+    """Exit 2 with the key named, never a traceback."""
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[fetch]\nconcurrency = "many"\n')
+    out = run("config", "show", config=cfg)
+    assert out.returncode == 2
+    assert "fetch.concurrency" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_store_not_at_head_says_what_to_run(tmp_path: Path) -> None:
+    """A command on an empty store points to `monitor db upgrade`."""
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("")
+    out = run("feeds", "list", db=f"sqlite:///{tmp_path}/empty.db", config=cfg)
+    assert out.returncode == 2 and "monitor db upgrade" in out.stderr
+
+
+def test_feeds_lifecycle_and_poll(tmp_path: Path, feed_server: FeedServer) -> None:
+    """upgrade → add → list → poll (summary) → remove, on a config with no feeds."""
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("[fetch]\nparse_workers = 1\n")
+    db = f"sqlite:///{tmp_path}/data/m.db"
+    assert run("db", "upgrade", db=db, config=cfg).returncode == 0
+    good = feed_server.add("/good.xml", rss(make_items("good", 3)))
+    bad = feed_server.add("/bad.xml", Route(status=500, validators=False))
+    for url in (good, bad):
+        added = run("feeds", "add", url, "--name", "T", db=db, config=cfg)
+        assert added.returncode == 0, added.stderr
+    listed = run("feeds", "list", "--json", db=db, config=cfg)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {r["url"] for r in rows} == {good, bad}
+
+    polled = run("poll", "--quiet", db=db, config=cfg)
+    assert polled.returncode == 0, polled.stderr
+    assert "2 feeds: 1 ok, 0 not modified, 1 failed; 3 new articles" in polled.stdout
+    assert "HTTP 500" in polled.stdout
+
+    again = run("poll", "--quiet", "1", db=db, config=cfg)
+    assert "1 feeds: 0 ok, 1 not modified, 0 failed; 0 new articles" in again.stdout
+
+    listed = run("feeds", "list", "--json", db=db, config=cfg)
+    bad_row = next(json.loads(x) for x in listed.stdout.splitlines() if bad in x)
+    assert bad_row["error_count"] == 1 and bad_row["last_outcome"] == "server_error"
+
+    removed = run("feeds", "remove", bad, db=db, config=cfg)
+    assert removed.returncode == 0
+    missing = run("feeds", "remove", bad, db=db, config=cfg)
+    assert missing.returncode == 2 and "no feed" in missing.stderr
+
+
+def test_config_show_masks_secrets(tmp_path: Path) -> None:
+    """Passwords in the database URL never print."""
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("")
+    out = run("config", "show", "--json", db="postgresql+psycopg://me:s3cret@db/x", config=cfg)
+    assert out.returncode == 0
+    assert "s3cret" not in out.stdout
+    assert json.loads(out.stdout)["database"]["url"].startswith("postgresql+psycopg://me:")
+
+
+def test_analyze_reads_json_lines(tmp_path: Path) -> None:
+    """`monitor analyze -` answers one line per input line, in order, errors inline."""
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("")
+    lines = [
+        {"id": "a", "title": "Russia and Ukraine begin second round of talks in Istanbul",
+         "summary": "Delegations met on Monday.", "published": "2025-06-02T18:00:00+00:00"},
+        "not json",
+        {"id": "c", "title": "Football: second round of the cup", "summary": "Goals galore."},
+    ]
+    text = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n"
+    out = run("analyze", "-", config=cfg, stdin=text)
+    assert out.returncode == 0, out.stderr
+    got = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [g.get("id") for g in got] == ["a", None, "c"]
+    assert got[0]["relevant"] is True and got[2]["relevant"] is False
+    assert "error" in got[1]
