@@ -89,7 +89,7 @@ class Pipeline:
 
     async def poll(self, feed: FeedRef, headers: dict[str, str] | None = None) -> PollReport:
         """Poll one leased feed and record everything about it; never raises for feed faults."""
-        result = await self.fetcher.fetch(feed, headers)
+        result = await self.fetcher.fetch(feed, {**dict(feed.headers), **(headers or {})})
         parsed: ParsedFeed | None = None
         if result.kind == "ok" and result.body is not None:
             try:

@@ -17,6 +17,7 @@ class FeedRef:
     body_hash: str | None = None
     interval_seconds: float | None = None
     error_count: int = 0
+    headers: tuple[tuple[str, str], ...] = ()  # per-feed request headers (auth, cookies…)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
-from monitor.cli.app import app, console, state
+from monitor.cli.app import app, console, err_console, state
+from monitor.errors import MonitorError
+from monitor.opml import OpmlFeed, read_opml, write_opml
 from monitor.pipeline import utcnow
 from monitor.settings import parse_duration
 from monitor.store.db import make_engine, require_head
@@ -29,16 +33,67 @@ def _engine() -> Engine:
     return engine
 
 
+def _headers(pairs: list[str] | None) -> dict[str, str] | None:
+    """`Name: value` strings to a dict, refusing malformed ones."""
+    if not pairs:
+        return None
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition(":")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"header must be 'Name: value', got {pair!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
 @feeds_app.command("add")
 def feeds_add(
     url: str,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     interval: Annotated[str | None, typer.Option(help="Poll interval, e.g. 15m.")] = None,
+    header: Annotated[list[str] | None, typer.Option(
+        help="Request header 'Name: value' sent with every fetch (repeatable).")] = None,
 ) -> None:
     """Add a feed by URL (stored in the database; polled from the next tick)."""
     seconds = int(parse_duration(interval).total_seconds()) if interval else None
-    info = add_feed(_engine(), url, name=name, interval_seconds=seconds, now=utcnow())
+    info = add_feed(_engine(), url, name=name, interval_seconds=seconds, now=utcnow(),
+                    headers=_headers(header))
     console.print(f"feed {info.id}: {info.url}", highlight=False)
+
+
+@feeds_app.command("import")
+def feeds_import(
+    file: Annotated[Path, typer.Argument(help="OPML file, or - for standard input.")],
+) -> None:
+    """Add every feed of an OPML file; feeds already present are left as they are."""
+    data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    feeds = read_opml(data)
+    engine = _engine()
+    known = {f.url for f in list_feeds(engine)}
+    added = 0
+    for feed in feeds:
+        if feed.url in known:
+            continue
+        try:
+            add_feed(engine, feed.url, name=feed.name, source="opml", now=utcnow())
+        except MonitorError as exc:  # one bad outline must not stop the import
+            err_console.print(f"skipped {feed.url}: {exc}", highlight=False)
+            continue
+        added += 1
+    console.print(f"{added} feeds added, {len(feeds) - added} already present or skipped",
+                  highlight=False)
+
+
+@feeds_app.command("export")
+def feeds_export(
+    file: Annotated[Path | None, typer.Argument(help="Output file; default standard output.")] = None,
+) -> None:
+    """Write every feed as OPML 2.0."""
+    data = write_opml(OpmlFeed(f.url, f.name or f.title) for f in list_feeds(_engine()))
+    if file is None:
+        sys.stdout.buffer.write(data)
+    else:
+        file.write_bytes(data)
 
 
 @feeds_app.command("remove")

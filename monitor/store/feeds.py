@@ -49,24 +49,29 @@ class FeedInfo:
 def ref_of(row: Feed) -> FeedRef:
     """The fetcher's view of a row."""
     assert row.id is not None
+    headers = tuple(sorted((row.headers or {}).items()))
     return FeedRef(row.id, row.url, row.etag, row.last_modified, row.body_hash,
-                   row.interval_seconds, row.error_count)
+                   row.interval_seconds, row.error_count, headers)
 
 
 def add_feed(engine: Engine, url: str, *, name: str | None = None,
              interval_seconds: int | None = None, source: str = "cli",
-             now: datetime) -> FeedInfo:
+             headers: dict[str, str] | None = None, now: datetime) -> FeedInfo:
     """Add a feed, or return the existing one with that URL (re-enabling it)."""
-    FeedSettings(url=url)  # the same URL check as the config file
+    try:
+        FeedSettings(url=url)  # the same URL check as the config file
+    except ValueError:
+        raise StoreError(f"feeds: {url!r} is not an http(s) URL") from None
     with session_scope(engine) as s:
         row = s.exec(select(Feed).where(Feed.url == url)).first()
         if row is None:
             row = Feed(url=url, name=name, interval_seconds=interval_seconds, source=source,
-                       created_at=now, next_check_at=now)
+                       headers=headers, created_at=now, next_check_at=now)
             s.add(row)
         else:
             row.name = name or row.name
             row.interval_seconds = interval_seconds or row.interval_seconds
+            row.headers = headers or row.headers
             if not row.enabled and row.disabled_reason != "gone":
                 row.enabled, row.disabled_reason = True, None
         s.flush()
