@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from monitor import metrics
 from monitor.parser import parse_feed
 from monitor.schedule import next_check
 from monitor.settings import Settings
@@ -103,10 +104,15 @@ class Pipeline:
         if result.body is not None:
             result = replace(result, body=None)  # drop the bytes before the long await
         try:
-            return await self._in(self.db_pool, self._save, feed, result, parsed)
+            report: PollReport = await self._in(self.db_pool, self._save, feed, result, parsed)
         except Exception as exc:
-            log.exception("store: saving poll of feed %s (%s) failed", feed.id, feed.url)
-            return PollReport(feed.id, feed.url, "store_error", error=f"store: {exc}")
+            log.exception("store: saving poll of feed %s (%s) failed", feed.id, feed.url,
+                          extra={"feed_id": feed.id, "url": feed.url, "stage": "store"})
+            report = PollReport(feed.id, feed.url, "store_error", error=f"store: {exc}")
+        metrics.POLLS.labels(report.outcome).inc()
+        metrics.FETCH_SECONDS.observe(result.elapsed)
+        metrics.ARTICLES.inc(report.new_articles)
+        return report
 
     def _save(self, feed: FeedRef, result: FetchResult, parsed: ParsedFeed | None) -> PollReport:
         """Dedup, analyse and store in one transaction, with the feed's new state."""
@@ -132,7 +138,9 @@ class Pipeline:
                 new_articles=len(created),
             )
         if result.failed:
-            log.warning("fetch: feed %s %s: %s", feed.id, feed.url, result.error)
+            stage = "parse" if result.kind == "not_a_feed" else "fetch"
+            log.warning("%s: feed %s %s: %s", stage, feed.id, feed.url, result.error,
+                        extra={"feed_id": feed.id, "url": feed.url, "stage": stage})
         return PollReport(feed.id, feed.url, result.kind, new_articles=len(created),
                           updated_articles=len(stored) - len(created), error=result.error,
                           new_article_ids=tuple(a.id for a in created))
@@ -144,7 +152,8 @@ class Pipeline:
         try:
             return self.analyzer.analyze_entry(entry, source)
         except Exception:  # a rule that trips on odd text must not lose the article
-            log.exception("analyze: entry %s of %s failed; stored unanalysed", entry.item_key, source)
+            log.exception("analyze: entry %s of %s failed; stored unanalysed", entry.item_key,
+                          source, extra={"url": source, "stage": "analyze"})
             return Analysed(entry)
 
     def close(self) -> None:

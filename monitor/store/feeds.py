@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, func, or_, update
 from sqlmodel import Session, col, select
 
+from monitor import metrics
 from monitor.errors import StoreError
 from monitor.settings import FeedSettings
 from monitor.store.db import session_scope
@@ -141,8 +142,20 @@ def claim_feeds(engine: Engine, owner: str, now: datetime, lease: timedelta, *,
         stmt = stmt.limit(limit).with_for_update(skip_locked=True)
         rows = list(s.exec(stmt))
         for row in rows:
+            if row.lease_owner is not None and row.lease_owner != owner:
+                # The previous holder died or stalled past its lease: say so, it is rare.
+                metrics.LEASE_TAKEOVERS.labels("feed").inc()
             row.lease_owner, row.lease_expires_at = owner, now + lease
         return [ref_of(r) for r in rows]
+
+
+def due_count(engine: Engine, now: datetime) -> int:
+    """Enabled feeds whose check is due: the polling queue's depth."""
+    with Session(engine) as s:
+        stmt = select(func.count()).select_from(Feed).where(
+            col(Feed.enabled).is_(True),
+            or_(col(Feed.next_check_at).is_(None), col(Feed.next_check_at) <= now))
+        return int(s.exec(stmt).one())
 
 
 def release_feeds(engine: Engine, owner: str, ids: Sequence[int]) -> None:
