@@ -25,4 +25,12 @@ def after_store_stages(settings: Settings, engine: Engine) -> list[AfterStore]:
 
 def daemon_jobs(settings: Settings, engine: Engine) -> list[Job]:
     """Periodic jobs beyond polling and housekeeping (delivery of alerts, …)."""
-    return []
+    from monitor.daemon import owner_id
+    from monitor.delivery.channel import build_channels
+    from monitor.delivery.deliverer import Deliverer
+
+    jobs: list[Job] = []
+    if settings.alerts.channels:
+        deliverer = Deliverer(engine, build_channels(settings.alerts), settings.alerts, owner_id())
+        jobs.append(Job("deliver", settings.alerts.deliver_every, deliverer.job))
+    return jobs

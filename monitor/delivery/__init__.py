@@ -1,0 +1,1 @@
+"""Delivery: the outbox's events sent by email and signed webhooks, with leases and retries."""

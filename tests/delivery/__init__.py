@@ -1,0 +1,1 @@
+"""Tests of delivery: webhooks, email, retries, leases and crashes, on loopback servers."""
