@@ -106,6 +106,46 @@ class SchedulerSettings(_Section):
     )
 
 
+class StorySettings(_Section):
+    """Level 3 of dedup: near-duplicate articles grouped into stories by MinHash and LSH.
+
+    Two articles are near-duplicates when the Jaccard similarity of their sets of word
+    shingles (title + summary + content, boilerplate stripped) is at least `threshold`.
+    MinHash estimates it from `permutations` hash minima; LSH cuts the signature into `bands`
+    of `rows` and only articles sharing a whole band are compared, so finding a story costs
+    `bands` index probes. A pair of similarity s shares a band with probability
+    1 - (1 - s**rows)**bands; with 32 x 4 that is 0.87 at s = 0.5, 0.985 at 0.6, 0.23 at 0.3:
+    the S-curve's steep part, (1/bands)**(1/rows) = 0.42, sits just under the threshold, so
+    pairs above it are found and most below it are never even compared.
+    """
+
+    enabled: bool = Field(True, description="group articles into stories after storing them")
+    shingle: int = Field(
+        3, ge=1, le=8,
+        description="words per shingle; 3 tells a retold sentence from a shared phrase")
+    permutations: int = Field(
+        128, ge=16, le=1024,
+        description="MinHash values per article; 128 estimates similarity within about ±0.05")
+    bands: int = Field(32, ge=1, description="LSH bands, one database row and probe each")
+    rows: int = Field(4, ge=1, description="signature values per band; bands x rows <= permutations")
+    threshold: float = Field(
+        0.5, gt=0, le=1,
+        description="estimated Jaccard similarity at or above which two articles are one story")
+    window: Duration = Field(
+        timedelta(days=4),
+        description="an article joins a story only if published within this of the story's start")
+    max_candidates: int = Field(
+        64, ge=1, description="articles compared at most per new article (most recent first)")
+    seed: int = Field(1, description="seed of the MinHash permutations; never change on a live store")
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> StorySettings:
+        if self.bands * self.rows > self.permutations:
+            raise ValueError(f"bands x rows ({self.bands} x {self.rows}) exceeds permutations "
+                             f"({self.permutations})")
+        return self
+
+
 class AnalysisSettings(_Section):
     """Relevance, rounds and terms."""
 
@@ -268,6 +308,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    stories: StorySettings = Field(default_factory=StorySettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)

@@ -19,8 +19,10 @@ def load_analysis_stage(settings: Settings) -> AnalysisStage:
 def after_store_stages(settings: Settings, engine: Engine) -> list[AfterStore]:
     """Stages run inside each feed's storing transaction, in order (stories, then events)."""
     from monitor.events.stage import EventsStage
+    from monitor.stories import StoryStage
 
-    return [EventsStage(settings)]
+    stories: list[AfterStore] = [StoryStage(settings.stories)] if settings.stories.enabled else []
+    return [*stories, EventsStage(settings)]
 
 
 def daemon_jobs(settings: Settings, engine: Engine) -> list[Job]:

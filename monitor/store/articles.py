@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from monitor.store.models import Article, ArticleEntry
+from monitor.store.stories import record_title
 from monitor.values import Entry
 
 CHUNK = 500
@@ -116,6 +117,8 @@ def _update_edit(s: Session, feed_id: int, item: Analysed, now: datetime) -> Sto
     article = s.get(Article, sighting.article_id)
     if article is None:
         return None
+    if article.title != e.title:
+        record_title(s, sighting.article_id, article.title, now)
     article.title, article.summary, article.content = e.title, e.summary, e.content
     article.content_hash = e.content_hash
     article.updated_at = now

@@ -103,6 +103,9 @@ class Article(SQLModel, table=True):
     score: float | None = Field(default=None)
     analysis: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     analysis_version: str | None = Field(default=None, max_length=64)
+    # Level 3 of dedup (monitor.stories); search collapses results on it.
+    story_id: int | None = Field(default=None, sa_column=Column(
+        BigID, ForeignKey("stories.id", ondelete="SET NULL"), nullable=True, index=True))
 
 
 class ArticleEntry(SQLModel, table=True):
@@ -133,4 +136,4 @@ class DaemonLock(SQLModel, table=True):
 
 
 # Knowledge and alert tables live beside; imported here so Alembic and the store see them.
-from monitor.store import facts_models  # noqa: E402,F401
+from monitor.store import facts_models, story_models  # noqa: E402,F401
