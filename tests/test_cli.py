@@ -101,3 +101,21 @@ def test_analyze_reads_json_lines(tmp_path: Path) -> None:
     assert [g.get("id") for g in got] == ["a", None, "c"]
     assert got[0]["relevant"] is True and got[2]["relevant"] is False
     assert "error" in got[1]
+
+
+def test_db_backup_copies_a_live_store(tmp_path: Path, feed_server: FeedServer) -> None:
+    """`db backup` writes a consistent copy that opens at the same revision with the data."""
+    import sqlite3
+
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("[fetch]\nparse_workers = 1\n")
+    db = f"sqlite:///{tmp_path}/m.db"
+    run("db", "upgrade", db=db, config=cfg)
+    run("feeds", "add", feed_server.add("/a.xml", rss(make_items("a", 2))), db=db, config=cfg)
+    run("poll", "--quiet", db=db, config=cfg)
+    out = run("db", "backup", str(tmp_path / "copy" / "b.db"), db=db, config=cfg)
+    assert out.returncode == 0, out.stderr
+    with sqlite3.connect(tmp_path / "copy" / "b.db") as conn:
+        assert conn.execute("select count(*) from articles").fetchone()[0] == 2
+    pg = run("db", "backup", str(tmp_path / "x.db"), db="postgresql+psycopg://u@h/d", config=cfg)
+    assert pg.returncode == 2 and "pg_dump" in pg.stderr

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import typer
 
 from monitor.cli.app import app, console, state
-from monitor.store.db import current_revision, head_revision, make_engine, upgrade
+from monitor.errors import StoreError
+from monitor.store.db import (
+    current_revision,
+    head_revision,
+    is_sqlite,
+    make_engine,
+    sqlite_path,
+    upgrade,
+)
 
 db_app = typer.Typer(help="Create and upgrade the store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -22,6 +33,22 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
                       highlight=False)
     finally:
         engine.dispose()
+
+
+@db_app.command("backup")
+def db_backup(target: Path = typer.Argument(..., help="File to write the copy to.")) -> None:
+    """Copy a live SQLite store with SQLite's online backup API (safe while the daemon runs)."""
+    url = state.settings().database.url
+    path = sqlite_path(url) if is_sqlite(url) else None
+    if path is None:
+        raise StoreError("store: `db backup` copies SQLite stores; for PostgreSQL use pg_dump")
+    if not path.exists():
+        raise StoreError(f"store: {path} does not exist")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as src, sqlite3.connect(target) as dst:
+        # Pages are copied in steps so the daemon's writes are not blocked for long.
+        src.backup(dst, pages=1024, sleep=0.01)
+    console.print(f"backed up {path} to {target}", highlight=False)
 
 
 @db_app.command("current")
