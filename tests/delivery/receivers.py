@@ -45,6 +45,7 @@ class WebhookReceiver:
     secret: str = SECRET
     requests: list[Received] = field(default_factory=list)
     accepted: dict[str, Any] = field(default_factory=dict)  # webhook-id → verified payload
+    began: list[str] = field(default_factory=list)  # webhook-id of each request as it arrives
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -60,6 +61,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:
+                    receiver.began.append(headers.get("webhook-id", ""))
                     action = receiver.script.pop(0) if receiver.script else "ok"
                 if action.startswith("slow:"):
                     time.sleep(float(action.split(":")[1]))
