@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.analysis.analyzer import Analyzer, load_analyzer
+from monitor.analysis.labelled import labelled_items
 from monitor.analysis.model import Item
 from monitor.analysis.scoring import Report, format_report
 
@@ -104,28 +105,29 @@ class Evaluation:
         return {"all": self.all, "tune": self.tune, "held-out": self.holdout}[name]
 
 
-def evaluate_parts(labelled_path: Path | str, analyzer: Analyzer) -> Evaluation:
-    """Score the analyzer on a labelled JSONL file, whole and split (GUIDE section 5)."""
+def evaluate_parts(labelled_path: Path | str, analyzer: Analyzer,
+                   corpus: Path | None = None) -> Evaluation:
+    """Score the analyzer on a labelled JSONL file, whole and split (GUIDE section 5).
+
+    Link-only label lines take their text from `corpus` (default: the shared corpus).
+    """
     reports = Evaluation(Report("all"), Report("tune"), Report("held-out (id % 5 == 0)"))
-    with open(labelled_path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            obj = json.loads(line)
-            item = item_from_json(obj)
-            predicted = analyzer.analyze(item).to_json(item.id)
-            published = item.published.date() if item.published else None
-            part = reports.holdout if is_holdout(item.id) else reports.tune
-            for report in (reports.all, part):
-                report.add(str(item.id), published, predicted, obj["label"])
+    for obj in labelled_items(labelled_path, corpus):
+        item = item_from_json(obj)
+        predicted = analyzer.analyze(item).to_json(item.id)
+        published = item.published.date() if item.published else None
+        part = reports.holdout if is_holdout(item.id) else reports.tune
+        for report in (reports.all, part):
+            report.add(str(item.id), published, predicted, obj["label"])
     return reports
 
 
-def evaluate(labelled_path: Path | str, analyzer: Analyzer, part: str = "all") -> Report:
+def evaluate(labelled_path: Path | str, analyzer: Analyzer, part: str = "all",
+             corpus: Path | None = None) -> Report:
     """The scores of one part (all, tune or held-out) of a labelled JSONL file."""
     if part not in PARTS:
         raise ValueError(f"part must be one of {', '.join(PARTS)}")
-    return evaluate_parts(labelled_path, analyzer).part(part)
+    return evaluate_parts(labelled_path, analyzer, corpus).part(part)
 
 
 def print_report(report: Report | Evaluation, out: TextIO = sys.stdout,
@@ -159,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     p_ev.add_argument("--holdout", action="store_true",
                       help="also report the tune and held-out (id %% 5 == 0) parts")
     p_ev.add_argument("--errors", action="store_true", help="list per-item differences")
+    p_ev.add_argument("--corpus", type=Path, default=None,
+                      help="JSONL(.gz) corpus that link-only label lines refer to")
     args = parser.parse_args(argv)
     analyzer = load_analyzer(args.config)
     if args.command == "analyze":
@@ -168,6 +172,6 @@ def main(argv: list[str] | None = None) -> int:
             with open(args.file, encoding="utf-8") as fh:
                 _write_lines(analyze_stream(fh, analyzer))
         return 0
-    evaluation = evaluate_parts(args.file, analyzer)
+    evaluation = evaluate_parts(args.file, analyzer, args.corpus)
     print_report(evaluation if args.holdout else evaluation.all, errors=args.errors)
     return 0
