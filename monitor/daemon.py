@@ -107,6 +107,8 @@ class Daemon:
     clock: Callable[[], datetime] = utcnow
     extra_jobs: list[Job] = field(default_factory=list)
     owner: str = field(default_factory=owner_id)
+    # Serves the API in this loop until the stop event is set (monitor.api.server).
+    server: Callable[[asyncio.Event], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         """Open the store; refuse a schema that is not at head."""
@@ -118,10 +120,15 @@ class Daemon:
             self._lock = SqliteLock(path)
         self._stop = asyncio.Event()
         self._polling: set[int] = set()
+        self._scheduler: AsyncIOScheduler | None = None
 
     def stop(self) -> None:
         """Ask the daemon to stop (signal handlers call this)."""
         self._stop.set()
+
+    def alive(self) -> bool:
+        """The scheduler runs (readiness)."""
+        return self._scheduler is not None and self._scheduler.running
 
     async def poll_due(self, pipeline: Pipeline) -> int:
         """Claim due feeds batch by batch and poll them; return how many were polled."""
@@ -173,6 +180,8 @@ class Daemon:
                               id=job.name, max_instances=1, coalesce=True,
                               next_run_time=datetime.now().astimezone())
         scheduler.start()
+        self._scheduler = scheduler
+        server = asyncio.ensure_future(self.server(self._stop)) if self.server else None
         log.info("daemon: %s started with %d feeds configured", self.owner,
                  len(self.settings.feeds))
         try:
@@ -180,6 +189,9 @@ class Daemon:
         finally:
             log.info("daemon: stopping")
             scheduler.shutdown(wait=False)
+            if server:
+                self._stop.set()
+                await asyncio.wait({server}, timeout=SHUTDOWN_GRACE)
             await _drain(SHUTDOWN_GRACE)
             await asyncio.to_thread(release_feeds, self.engine, self.owner, list(self._polling))
             await fetcher.aclose()

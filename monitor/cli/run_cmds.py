@@ -35,6 +35,9 @@ def run(
     daemon = Daemon(settings, analyzer=load_analysis_stage(settings))
     daemon.after_store = after_store_stages(settings, daemon.engine)
     daemon.extra_jobs = daemon_jobs(settings, daemon.engine)
+    from monitor.api.server import server_hook
+
+    daemon.server = server_hook(settings, liveness=daemon.alive)
     asyncio.run(daemon.run())
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlmodel import Session
 
 from monitor.query.errors import BadQuery, QueryTimeout, StoreUnavailable
@@ -89,6 +89,8 @@ def _translate(exc: DBAPIError, limits: Limits) -> Exception:
     if "fts5" in text or (name == "SyntaxError" and "tsquery" in text):
         # The translator quotes every term, so this is a bug; still not a 500 for the user.
         return BadQuery("search: the query could not be understood")
+    if isinstance(exc, DataError):  # e.g. a NUL character or an out-of-range number from a user
+        return BadQuery(f"query: a value is not acceptable: {text.splitlines()[0]}")
     if isinstance(exc, OperationalError) and not isinstance(orig, sqlite3.OperationalError):
         return StoreUnavailable(f"query: the database failed: {text.splitlines()[0]}")
     return exc

@@ -115,6 +115,8 @@ def parse(text: str) -> Query:
     """Parse the user's query or raise BadQuery with a message a person can act on."""
     if len(text) > MAX_QUERY_CHARS:
         raise BadQuery(f"search: the query is longer than {MAX_QUERY_CHARS} characters")
+    if "\x00" in text:
+        raise BadQuery("search: the query contains a NUL character")
     tokens = _tokens(text)
     include: list[Alt] = []
     exclude: list[Term] = []

@@ -1,0 +1,42 @@
+"""The FastAPI application: read-only API, web page and Atom feeds over one QueryService."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from monitor.api import atom, errors, routes, web
+from monitor.query import Limits, QueryService
+from monitor.settings import Settings
+
+DESCRIPTION = """Read-only access to the peace-talks monitor's store: articles (full-text search
+with filters and cursor pages), rounds of talks, ceasefire terms, feeds and alerts.
+
+Every query runs read-only under a time limit (`server.query_timeout`) and a row cap
+(`server.max_rows`); a page says `truncated: true` when the cap cut it. Every error has the
+same JSON shape: `{"error": {"status", "code", "message", "details"}}`."""
+
+
+def create_app(settings: Settings, *, service: QueryService | None = None,
+               liveness: Callable[[], bool] | None = None) -> FastAPI:
+    """The app; `liveness` tells /readyz whether the daemon's scheduler is alive."""
+    svc = service or QueryService(settings.database.url, Limits.from_settings(settings.server))
+    owned = service is None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            svc.close()
+
+    app = FastAPI(title="Peace talks monitor", version="1", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.service = svc
+    app.state.liveness = liveness
+    errors.install(app)
+    app.include_router(routes.router)
+    app.include_router(atom.router)
+    app.include_router(web.router)
+    return app
