@@ -30,6 +30,7 @@ _TERM_LABELS = {
     "nuclear.zaporizhzhia": "the Zaporizhzhia plant",
     "process.leaders_meeting": "a leaders' meeting", "process.peace_plan": "a peace plan",
 }
+_COUNTABLE = {"ceasefire", "truce", "deal", "agreement", "breakthrough", "statement"}
 _STANCE_VERBS = {"proposed": "proposed", "demanded": "demanded", "accepted": "accepted",
                  "rejected": "rejected", "agreed": "agreed", "discussed": "discussed"}
 
@@ -65,8 +66,9 @@ def status_phrase(r: RoundFact) -> str:
     if not r.outcome:
         return "concluded"
     outcome = r.outcome.strip().rstrip(".")
-    if outcome.lower().startswith("no "):
-        return f"concluded without a {outcome[3:]}"
+    words = outcome.split()
+    if len(words) == 2 and words[0].lower() == "no" and words[1].lower() in _COUNTABLE:
+        return f"concluded without a {words[1]}"
     return f"concluded: {outcome}"
 
 
