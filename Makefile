@@ -36,6 +36,9 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 test: install-dev
+	@# The web page test drives Debian's Chromium through Playwright.
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium not installed (needs root and apt): the browser test skips outside CI"
 	$(BIN)/ruff check monitor tests bench migrations
 	$(BIN)/mypy
 	$(BIN)/pytest -q $(PYTEST_ARGS)
