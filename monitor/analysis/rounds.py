@@ -15,6 +15,14 @@ CORE = ("RU", "UA", "US")
 _STATUS_RANK = {"announced": 1, "held": 2, "concluded": 3}
 # A venue word right after one of these prepositions is a place, not a government.
 _METONYM_PREP = re.compile(r"(?:\b(?:in|at)\s+(?:the\s+)?|\b[ву]\s+)$", re.I)
+# A country is the venue "in Turkey", "to Saudi Arabia" or in "Belarus talks"; as a subject
+# ("Turkey to take part", "Saudi Arabia will host") it is an actor, and the city decides.
+_COUNTRY_PREP = re.compile(r"(?:\b(?:in|at|to|inside|hosted by|host)\s+(?:the\s+)?"
+                           r"|\b(?:в|у|на|до)\s+)$", re.I)
+_COUNTRY_TALKS = re.compile(r"[\s-]+(?:talks|negotiations|summit|meeting)\b", re.I)
+# A meeting word next to a place ("the Istanbul talks", "talks in Geneva", "Alaska summit")
+# says plainly that a particular negotiation is meant.
+_NEAR_VENUE = 24
 _PLACE_OF = re.compile(r"\b(?:in|of|across|over|inside|to|into|on|against|toward|towards)\s+"
                        r"(?:the\s+)?$", re.I)
 _BILATERAL = re.compile(r"\bbetween\b|delegation|negotiators|\bbilateral\b|\bdirect talks\b|"
@@ -72,6 +80,9 @@ class RoundFinder:
             # A capital is a place only "in" or "at" it; "near Kyiv" is usually the front.
             if hit.metonym and not _METONYM_PREP.search(head):
                 continue
+            if _country_only(hit.venue) and not (_COUNTRY_PREP.search(head)
+                                                 or _COUNTRY_TALKS.match(sentence, hit.end)):
+                continue
             if best is None or _specificity(hit.venue) > _specificity(best.venue):
                 best = hit
             if hit.venue.city is None and hit.venue.region is None:
@@ -89,6 +100,17 @@ class RoundFinder:
         if self.announced.search(sentence):
             return "announced", True
         return "held", False
+
+    def venue_talks(self, sentence: str) -> bool:
+        """Whether a meeting word stands right next to a named place."""
+        places = [h for h in self.venues.find(sentence) if not h.metonym]
+        if not places:
+            return False
+        for m in self.meeting.finditer(sentence):
+            if any(m.start() - _NEAR_VENUE <= h.end and h.start <= m.end() + _NEAR_VENUE
+                   for h in places):
+                return True
+        return False
 
     def outcome(self, sentence: str) -> str | None:
         """A short outcome text, when the sentence states one."""
@@ -142,7 +164,8 @@ class RoundFinder:
             # A third country's leader meeting one side ("Xi and Putin hold talks") is
             # diplomacy around the war, not a round; a sentence naming fewer than two sides
             # must say plainly that it is about the negotiations.
-            if third or not (continues or self.negotiation.search(sentence)):
+            if third or not (continues or self.negotiation.search(sentence)
+                             or self.venue_talks(sentence)):
                 return None
             core = core_item if len(core_item) >= 2 else ["RU", "UA"]
         if "TR" in parties and venue.country == "Turkey":
@@ -160,6 +183,11 @@ def _as_place(sentence: str, hit: PartyHit, hits: list[PartyHit]) -> bool:
     """Whether a party is named as a place or object ("war in Ukraine"), not a participant."""
     compound = any(q.start == hit.end + 1 or q.end == hit.start - 1 for q in hits)
     return not compound and bool(_PLACE_OF.search(sentence[max(0, hit.start - 12):hit.start]))
+
+
+def _country_only(venue: Venue) -> bool:
+    """A venue entry naming only a country."""
+    return venue.city is None and venue.region is None and venue.country is not None
 
 
 def _specificity(venue: Venue) -> int:

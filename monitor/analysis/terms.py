@@ -26,6 +26,7 @@ _PREP_BEFORE = re.compile(r"\b(?:in|on|at|against|to|into|for|with|of|over|acros
                           r"from|by|between|toward|towards|despite|и|and|в|на|з|с|у|до)\s+"
                           r"(?:the\s+|a\s+)?$", re.I)
 _CUE_WINDOW = 90
+_NEG_AFTER = 40
 _PROPOSAL = re.compile(r"\b(?:proposals?|offers?|plans?|ideas?|initiatives?|demands?|ultimatum|"
                        r"suggestions?|proposed)\b|-(?:proposed|brokered|backed|drafted)\b", re.I)
 # Nouns and hyphenated adjectives ("an offer", "U.S.-proposed") name a proposal without
@@ -71,6 +72,8 @@ class TermFinder:
             self.stances = {s: compile_list(table["stance"][s], f"terms.stance.{s}")
                             for s in _STANCES}
             self.negation = compile_list(table["negation"]["before"], "terms.negation")
+            after = table["negation"].get("after", [])
+            self.negation_after = compile_list(after, "terms.negation.after") if after else None
         except KeyError as exc:
             raise VocabularyError(f"terms.toml: missing {exc}") from exc
 
@@ -138,6 +141,9 @@ class TermFinder:
             in_cue = any(c.start() <= neg.start() and neg.end() <= c.end() for _, c in cues)
             if not in_cue and len(sentence[neg.end():m.start()].split()) <= 3:
                 return None  # only named as absent: "ended without a ceasefire"
+        if self.negation_after is not None and self.negation_after.search(
+                sentence, m.end(), m.end() + _NEG_AFTER):
+            return None  # "a ceasefire could not be reached"
         stance = cue[0] if cue else "discussed"
         proposer: str | None = None
         if stance == "agreed":

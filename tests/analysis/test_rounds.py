@@ -93,3 +93,60 @@ def test_other_rounds_are_not_talks(analyze: AnalyzeText) -> None:
     for result in (sanctions, sport, shelling):
         assert not result.relevant
         assert result.rounds == ()
+
+
+def test_a_country_as_subject_is_no_venue(analyze: AnalyzeText) -> None:
+    result = analyze("Turkey to take part in new Ukraine peace talks",
+                     "Erdogan will join the meeting, Zelensky said.",
+                     published="2023-10-21T15:00:00+00:00")
+    assert result.relevant
+    assert result.rounds == ()
+
+
+def test_a_country_after_a_preposition_is_the_venue(analyze: AnalyzeText) -> None:
+    result = analyze("US and Russian delegations to hold talks in Saudi Arabia on Tuesday",
+                     published="2025-02-16T10:00:00+00:00")
+    (r,) = result.rounds
+    assert r.venue.country == "Saudi Arabia"
+    assert r.date == date(2025, 2, 18)
+
+
+def test_named_talks_need_no_party_in_the_sentence(analyze: AnalyzeText) -> None:
+    result = analyze("Ukraine and Russia complete prisoner exchange",
+                     "The swap agreed at the Istanbul talks ended on Sunday.",
+                     published="2025-05-26T09:00:00+00:00")
+    (r,) = result.rounds
+    assert r.venue.city == "Istanbul"
+    assert {"RU", "UA"} <= set(r.parties)
+
+
+def test_after_alone_does_not_make_a_round_concluded(analyze: AnalyzeText) -> None:
+    result = analyze("Ukraine confirms delegation will attend second round of talks in Istanbul",
+                     "Kyiv will send a team to Monday's meeting with Russian negotiators, "
+                     "Zelensky said, after Moscow promised to hand over its draft memorandum.",
+                     published="2025-06-01T18:00:00+00:00")
+    (r,) = result.rounds
+    assert r.status == "announced"
+    assert r.date == date(2025, 6, 2)
+    assert r.ordinal == 2
+
+
+def test_participation_of_third_countries_makes_talks_multilateral(
+        analyze: AnalyzeText) -> None:
+    result = analyze("Kyiv says peace talks in Jeddah were 'productive'",
+                     "Moscow called them futile. Kuleba hailed Beijing's participation.",
+                     published="2023-08-07T07:00:00+00:00")
+    assert result.relevant
+    assert result.rounds == ()
+
+
+def test_kremlin_meeting_is_in_moscow_and_russian_future_is_announced(
+        analyze: AnalyzeText) -> None:
+    kremlin = analyze("Putin meets US envoys at the Kremlin for five hours",
+                      published="2025-12-02T21:00:00+00:00")
+    alaska = analyze("Встреча Путина и Трампа пройдет на Аляске в пятницу",
+                     published="2025-08-14T09:00:00+00:00")
+    assert kremlin.rounds[0].venue.city == "Moscow"
+    (a,) = alaska.rounds
+    assert a.status == "announced"
+    assert a.date == date(2025, 8, 15)
