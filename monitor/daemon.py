@@ -134,11 +134,14 @@ class Daemon:
         """Claim due feeds batch by batch and poll them; return how many were polled."""
         polled = 0
         loop = asyncio.get_running_loop()
+        # Claim no more than can be in flight: a claimed feed waiting for a fetch slot would
+        # burn its lease, and another daemon could take it while it is still queued here.
+        batch = min(self.settings.scheduler.batch, self.settings.fetch.concurrency)
         while not self._stop.is_set():
             feeds = await loop.run_in_executor(
                 pipeline.db_pool, lambda: claim_feeds(
                     self.engine, self.owner, self.clock(), self.settings.scheduler.lease,
-                    limit=self.settings.scheduler.batch))
+                    limit=batch))
             if not feeds:
                 break
             self._polling.update(f.id for f in feeds)

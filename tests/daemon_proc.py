@@ -49,9 +49,9 @@ port = {free_port()}
 class DaemonProcess:
     """A `monitor run` child process whose output is kept in a file."""
 
-    def __init__(self, config: Path, log: Path, *args: str) -> None:
+    def __init__(self, config: Path, log: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.log = log
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         env.pop("MONITOR_DATABASE_URL", None)
         self._fh = log.open("ab")
         self.proc = subprocess.Popen([str(MONITOR), "--config", str(config), "run", *args],

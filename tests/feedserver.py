@@ -32,6 +32,7 @@ class Seen:
 
     path: str
     headers: dict[str, str]
+    at: float = 0.0  # time.monotonic() when received
 
 
 class FeedServer:
@@ -52,7 +53,8 @@ class FeedServer:
             def do_GET(self) -> None:
                 """Answer from the route table."""
                 with server._lock:
-                    server.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}))
+                    server.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()},
+                                                time.monotonic()))
                 route = server.routes.get(self.path)
                 if route is None:
                     self._send(404, {}, b"not found")

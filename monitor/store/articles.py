@@ -53,7 +53,7 @@ def known_keys(engine: Engine, feed_id: int, keys: Iterable[str]) -> dict[str, s
     return found
 
 
-def _insert(s: Session) -> Any:
+def dialect_insert(s: Session) -> Any:
     """The dialect's INSERT with ON CONFLICT support."""
     return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
 
@@ -61,7 +61,7 @@ def _insert(s: Session) -> Any:
 def store_entries(s: Session, feed_id: int, items: Sequence[Analysed], now: datetime,
                   known: dict[str, str]) -> list[StoredArticle]:
     """Store new entries and edits of known ones in the caller's transaction; return them."""
-    ins = _insert(s)
+    ins = dialect_insert(s)
     out: list[StoredArticle] = []
     for item in items:
         e = item.entry

@@ -13,6 +13,7 @@ from monitor import metrics
 from monitor.errors import StoreError
 from monitor.settings import FeedSettings
 from monitor.store.db import session_scope
+from monitor.store.articles import dialect_insert
 from monitor.store.models import Feed
 from monitor.values import FeedRef, FetchResult
 
@@ -113,8 +114,11 @@ def sync_config_feeds(engine: Engine, feeds: Sequence[FeedSettings], now: dateti
             interval = int(cfg.interval.total_seconds()) if cfg.interval else None
             row = rows.get(url)
             if row is None:
-                s.add(Feed(url=url, name=cfg.name, interval_seconds=interval, source="config",
-                           enabled=cfg.enabled, created_at=now, next_check_at=now))
+                # Daemons starting together all sync: the first insert wins, others skip it.
+                s.execute(dialect_insert(s)(Feed).values(
+                    url=url, name=cfg.name, interval_seconds=interval, source="config",
+                    enabled=cfg.enabled, created_at=now, next_check_at=now, error_count=0,
+                    moved_count=0).on_conflict_do_nothing(index_elements=["url"]))
                 continue
             row.name = cfg.name or row.name
             row.interval_seconds = interval
