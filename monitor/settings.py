@@ -90,6 +90,10 @@ class FetchSettings(_Section):
     moved_after: int = Field(
         2, ge=1, description="permanent redirects seen this many times in a row move the URL"
     )
+    silence: Duration = Field(
+        timedelta(days=7), description="a feed with no new item for this long is flagged silent")
+    failing_after: int = Field(
+        3, ge=1, description="consecutive errors after which a feed is reported failing")
     parse_workers: int = Field(
         0, ge=0, description="parser processes; 0 = one per core beyond the first, 1 = in-thread"
     )

@@ -95,3 +95,33 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     assert out.returncode == 0 and "1 feeds added" in out.stdout and "skipped ftp" in out.stderr
     exported = run("feeds", "export", db=db, config=cfg)
     assert read_opml(exported.stdout.encode()) == [OpmlFeed("https://a.example/rss", "A")]
+
+
+def test_health_flags_failing_and_silent_feeds(db_url: str, engine: Any,
+                                               feed_server: FeedServer) -> None:
+    """A feed erroring again and again is failing; one with nothing new for long is silent."""
+    from datetime import timedelta
+
+    from monitor.store.feeds import feed_health
+    from tests.feedserver import Route
+
+    quiet = feed_server.add("/quiet.xml", rss(make_items("q", 1)))
+    broken = feed_server.add("/broken.xml", Route(status=503, validators=False))
+    add_feed(engine, quiet, now=utcnow())
+    add_feed(engine, broken, now=utcnow())
+    settings = settings_for(db_url)
+    week = timedelta(days=7)
+
+    def health() -> dict[str, str]:
+        now = utcnow()
+        return {f.url: feed_health(f, now, week, 3) for f in list_feeds(engine)}
+
+    assert set(health().values()) == {"new"}
+    poll_all(settings, engine)
+    assert health() == {quiet: "ok", broken: "erroring"}
+    poll_all(settings, engine)
+    poll_all(settings, engine)
+    assert health()[broken] == "failing"
+    later = utcnow() + timedelta(days=8)
+    info = next(f for f in list_feeds(engine) if f.url == quiet)
+    assert feed_health(info, later, week, 3) == "silent"

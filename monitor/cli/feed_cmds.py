@@ -18,7 +18,7 @@ from monitor.opml import OpmlFeed, read_opml, write_opml
 from monitor.pipeline import utcnow
 from monitor.settings import parse_duration
 from monitor.store.db import make_engine, require_head
-from monitor.store.feeds import add_feed, list_feeds, remove_feed, sync_config_feeds
+from monitor.store.feeds import add_feed, feed_health, list_feeds, remove_feed, sync_config_feeds
 
 feeds_app = typer.Typer(help="Add, list and remove feeds.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
@@ -108,14 +108,21 @@ def feeds_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines for scripts.")] = False,
 ) -> None:
     """List feeds with their schedule and health."""
+    fetch = state.settings().fetch
     feeds = list_feeds(_engine())
+    now = utcnow()
+    health = {f.id: feed_health(f, now, fetch.silence, fetch.failing_after) for f in feeds}
     if as_json:
         for f in feeds:
-            print(json.dumps(asdict(f), default=str, ensure_ascii=False))
+            print(json.dumps(asdict(f) | {"health": health[f.id]}, default=str, ensure_ascii=False))
         return
-    table = Table("id", "name / url", "state", "last", "next check", "errors")
+    table = Table("id", "name / url", "health", "last", "next check", "errors")
     for f in feeds:
-        state_text = "enabled" if f.enabled else f"disabled: {f.disabled_reason or ''}"
+        state_text = health[f.id]
+        if not f.enabled:
+            state_text += f": {f.disabled_reason or ''}"
+        elif state_text == "silent" and (f.last_new_at or f.last_success_at):
+            state_text += f" since {(f.last_new_at or f.last_success_at):%Y-%m-%d}"
         last = f.last_outcome or "never"
         if f.last_error:
             last += f" ({f.last_error[:60]})"

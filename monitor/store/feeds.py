@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 from monitor import metrics
 from monitor.errors import StoreError
 from monitor.settings import FeedSettings
-from monitor.store.db import session_scope
 from monitor.store.articles import dialect_insert
+from monitor.store.db import session_scope
 from monitor.store.models import Feed
 from monitor.values import FeedRef, FetchResult
 
@@ -37,6 +37,7 @@ class FeedInfo:
     error_count: int
     last_error: str | None
     disabled_reason: str | None
+    last_new_at: datetime | None
 
     @classmethod
     def of(cls, row: Feed) -> FeedInfo:
@@ -45,7 +46,25 @@ class FeedInfo:
         return cls(row.id, row.url, row.name, row.title, row.enabled, row.source,
                    row.interval_seconds, row.next_check_at, row.last_checked_at,
                    row.last_success_at, row.last_outcome, row.last_status, row.error_count,
-                   row.last_error, row.disabled_reason)
+                   row.last_error, row.disabled_reason, row.last_new_at)
+
+
+def feed_health(row: Feed | FeedInfo, now: datetime, silence: timedelta,
+                failing_after: int) -> str:
+    """new, ok, erroring (a few errors), failing (many), silent (nothing new for long), disabled."""
+    if not row.enabled:
+        return "disabled"
+    if row.last_checked_at is None:
+        return "new"
+    if row.error_count >= failing_after:
+        return "failing"
+    if row.error_count > 0:
+        return "erroring"
+    # A feed that never brought anything counts from when it was first checked successfully.
+    last_new = getattr(row, "last_new_at", None) or row.last_success_at
+    if last_new is not None and now - last_new > silence:
+        return "silent"
+    return "ok"
 
 
 def ref_of(row: Feed) -> FeedRef:
