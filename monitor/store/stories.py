@@ -39,6 +39,7 @@ class Candidate:
     """A placed article that shares an LSH band with the one being placed, and its story."""
 
     article_id: int
+    title: str
     signature: bytes
     story: StoryInfo
 
@@ -63,12 +64,12 @@ def find_candidates(s: Session, keys: Sequence[int], exclude: int, limit: int) -
            .where(_BANDS.c.key.in_(keys), _BANDS.c.article_id != exclude)
            .distinct().order_by(_BANDS.c.article_id.desc()).limit(limit))
     rows = s.connection().execute(
-        core_select(_ARTICLES.c.id, _SIGS.c.signature, _STORIES.c.id, _STORIES.c.first_seen_at,
-               _STORIES.c.rounds)
+        core_select(_ARTICLES.c.id, _ARTICLES.c.title, _SIGS.c.signature, _STORIES.c.id,
+                    _STORIES.c.first_seen_at, _STORIES.c.rounds)
         .join(_SIGS, _SIGS.c.article_id == _ARTICLES.c.id)
         .join(_STORIES, _STORIES.c.id == _ARTICLES.c.story_id)
         .where(_ARTICLES.c.id.in_(ids.scalar_subquery())))
-    return [Candidate(int(r[0]), bytes(r[1]), StoryInfo(int(r[2]), r[3], r[4])) for r in rows]
+    return [Candidate(int(r[0]), r[1], bytes(r[2]), StoryInfo(int(r[3]), r[4], r[5])) for r in rows]
 
 
 def outlet_of(feed: Feed) -> str:

@@ -15,7 +15,7 @@ from monitor.store import stories as store
 from monitor.store.articles import StoredArticle
 from monitor.stories.minhash import MinHasher, Signature, band_keys, pack, similarity, unpack
 from monitor.stories.rounds import round_keys, rounds_agree
-from monitor.stories.text import shingles, words
+from monitor.stories.text import numbers_conflict, shingles, title_numbers, words
 from monitor.values import Entry
 
 log = logging.getLogger("monitor.stories")
@@ -63,18 +63,19 @@ class StoryStage:
         published = art.entry.published
         when = published if published is not None and published <= now else now
         rounds = round_keys(art.analysis, published)
-        story_id = self._match(s, art.id, fp, when, rounds)
+        story_id = self._match(s, art, fp, when, rounds)
         if story_id is None:
             return store.create_story(s, art.id, when, outlet, rounds, now)
         store.join_story(s, story_id, art.id, when, outlet, rounds, now)
         return story_id
 
-    def _match(self, s: Session, article_id: int, fp: Fingerprint, when: datetime,
+    def _match(self, s: Session, art: StoredArticle, fp: Fingerprint, when: datetime,
                rounds: list[dict[str, Any]]) -> int | None:
-        """The story of the most similar candidate that passes the window and the round guard."""
+        """The story of the most similar candidate that passes the window and the guards."""
         if fp.signature is None:
             return None
-        found = store.find_candidates(s, fp.keys, article_id, self.settings.max_candidates)
+        found = store.find_candidates(s, fp.keys, art.id, self.settings.max_candidates)
+        numbers = title_numbers(art.entry.title)
         scored = sorted(((similarity(fp.signature, unpack(c.signature)), c) for c in found),
                         key=lambda p: -p[0])
         for sim, c in scored:
@@ -82,9 +83,12 @@ class StoryStage:
                 break
             if abs(when - c.story.first_seen_at) > self.settings.window:
                 continue
+            # "List of key events, day 312" and "… day 313": one template, two reports.
+            if numbers_conflict(numbers, title_numbers(c.title)):
+                continue
             if not rounds_agree(rounds, c.story.rounds):
                 log.debug("stories: article %s kept apart from story %s (other round)",
-                          article_id, c.story.id)
+                          art.id, c.story.id)
                 continue
             return c.story.id
         return None

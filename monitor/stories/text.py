@@ -25,6 +25,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 # Apostrophes and dots inside a word go, so "U.S." meets "US" and "Russia’s" meets "Russia's".
 _INNER = re.compile(r"(?<=\w)[’'`.](?=\w)")
 _WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def strip_boilerplate(text: str) -> str:
@@ -52,3 +53,13 @@ def shingles(tokens: list[str], size: int) -> set[str]:
     if len(tokens) <= size:
         return {" ".join(tokens)}
     return {" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def title_numbers(title: str) -> frozenset[str]:
+    """The numbers a title states ("day 312", "kills 14", "1,000"), separators dropped."""
+    return frozenset(n.replace(",", "") for n in _NUMBER.findall(title))
+
+
+def numbers_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when both titles state numbers and they differ: a daily template or another toll."""
+    return bool(a) and bool(b) and a != b

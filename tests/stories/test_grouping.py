@@ -157,3 +157,17 @@ def test_empty_text_gets_its_own_story(engine: Engine) -> None:
                                        entry("…", "", "https://empty.example.org/2")])
     s1, s2 = stories_of(engine, [a[0].id, a[1].id])
     assert s1 is not None and s2 is not None and s1 != s2
+
+
+def test_daily_template_with_other_numbers_stays_apart(engine: Engine) -> None:
+    """A daily roundup whose title changes only by its number is a new report each day."""
+    feed = outlet_feed(engine, "roundups.example.org")
+    ids = []
+    for day in (312, 313, 313):
+        e = entry(f"Russia-Ukraine war: List of key events, day {day}",
+                  f"As the Russia-Ukraine war enters its {day}th day, we take a look at the main "
+                  "developments.", f"https://roundups.example.org/{day}/{len(ids)}",
+                  published=NOW + timedelta(days=day - 312))
+        ids += [a.id for a in store_and_place(engine, feed, [e], now=NOW + timedelta(days=2))]
+    first, second, copy = stories_of(engine, ids)
+    assert first != second and second == copy
