@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -45,6 +46,15 @@ def _all_delivered(engine: Engine, n: int) -> bool:
     return len(rows) == n and all(d.status == "delivered" for d in rows)
 
 
+def _wait(check: Callable[[], bool], what: str, *daemons: DaemonProcess) -> None:
+    """wait_until with a generous limit (CI shares cores), showing the daemons' logs on failure."""
+    try:
+        wait_until(check, 120, what)
+    except AssertionError as exc:
+        logs = "\n".join(d.output()[-3000:] for d in daemons)
+        raise AssertionError(f"{exc}\n--- daemon output ---\n{logs}") from None
+
+
 def _stop(daemon: DaemonProcess) -> None:
     """SIGTERM and wait; SIGKILL if it hangs."""
     if daemon.proc.poll() is None:
@@ -75,9 +85,9 @@ def test_sigkill_between_commit_and_delivery(db_url: str, engine: Engine, tmp_pa
     config = _config(tmp_path, db_url, f"http://127.0.0.1:{port}/hook", [feed])
     first = DaemonProcess(config, tmp_path / "first.log")
     try:
-        wait_until(lambda: len(deliveries(engine)) >= 2
-                   and all(d.attempts >= 1 for d in deliveries(engine)), 60,
-                   "committed events with a failed first attempt")
+        _wait(lambda: len(deliveries(engine)) >= 2
+              and all(d.attempts >= 1 for d in deliveries(engine)),
+              "committed events with a failed first attempt", first)
         first.kill()
     finally:
         if first.proc.poll() is None:
@@ -90,12 +100,12 @@ def test_sigkill_between_commit_and_delivery(db_url: str, engine: Engine, tmp_pa
     receiver = WebhookReceiver(port=port)
     second = DaemonProcess(config, tmp_path / "second.log")
     try:
-        wait_until(lambda: _all_delivered(engine, len(events)), 60, "every alert delivered")
+        _wait(lambda: _all_delivered(engine, len(events)), "every alert delivered", second)
     finally:
         _stop(second)
         receiver.stop()
-    assert set(receiver.accepted) == events
-    assert sorted(receiver.ids()) == sorted(events)  # nothing was sent twice either
+    assert set(receiver.accepted) == events, second.output()[-3000:]
+    assert sorted(receiver.ids()) == sorted(events), second.output()[-3000:]  # none sent twice
     assert "Istanbul" in str(receiver.accepted)
 
 
@@ -108,7 +118,7 @@ def test_sigkill_during_delivery(db_url: str, engine: Engine, tmp_path: Path,
     config = _config(tmp_path, db_url, receiver.url, [])
     first = DaemonProcess(config, tmp_path / "first.log")
     try:
-        wait_until(lambda: len(receiver.began) >= 1, 60, "the first delivery to start")
+        _wait(lambda: len(receiver.began) >= 1, "the first delivery to start", first)
         first.kill()
     finally:
         if first.proc.poll() is None:
@@ -118,7 +128,7 @@ def test_sigkill_during_delivery(db_url: str, engine: Engine, tmp_path: Path,
 
     second = DaemonProcess(config, tmp_path / "second.log")
     try:
-        wait_until(lambda: _all_delivered(engine, 3), 60, "every alert delivered")
+        _wait(lambda: _all_delivered(engine, 3), "every alert delivered", second)
     finally:
         _stop(second)
         receiver.stop()
