@@ -196,12 +196,18 @@ class Or(Node):
         gates = [p.gate() for p in self.parts]
         known = [g for g in gates if g is not None]
         self._gate = frozenset().union(*known) if len(known) == len(gates) else None
+        # Parts with a word gate are checked together with one set test; wildcard parts
+        # (which have none) one by one, so a few wildcards do not slow the whole OR down.
+        self._gated = [p for p, g in zip(self.parts, gates, strict=True) if g is not None]
+        self._gated_words = frozenset().union(*known) if known else frozenset()
+        self._ungated = [p for p, g in zip(self.parts, gates, strict=True) if g is None]
 
     def test(self, index: Index) -> bool:
         # Most documents hold none of the words a big OR needs: one set check rejects them.
-        if self._gate is not None and self._gate.isdisjoint(index.positions):
-            return False
-        return any(part.test(index) for part in self.parts)
+        if (self._gated and not self._gated_words.isdisjoint(index.positions)
+                and any(part.test(index) for part in self._gated)):
+            return True
+        return any(part.test(index) for part in self._ungated)
 
     def gate(self) -> frozenset[str] | None:
         return self._gate

@@ -27,8 +27,13 @@ _PREP_BEFORE = re.compile(r"\b(?:in|on|at|against|to|into|for|with|of|over|acros
                           r"(?:the\s+|a\s+)?$", re.I)
 _CUE_WINDOW = 90
 _NEG_AFTER = 40
+_OWNER_NEAR = 30
+# "no truce until Russia removes its forces": a negation does not reach across these.
+_CLAUSE_WORD = re.compile(r"\b(?:until|unless|if|before|after|while|when|once|but)\b|[,;:]", re.I)
 _PROPOSAL = re.compile(r"\b(?:proposals?|offers?|plans?|ideas?|initiatives?|demands?|ultimatum|"
-                       r"suggestions?|proposed)\b|-(?:proposed|brokered|backed|drafted)\b", re.I)
+                       r"suggestions?|proposed|calls?|requests?|appeals?|пропозиц\w*|"
+                       r"предложени\w*|план\w*)\b|-(?:proposed|brokered|backed|drafted)\b",
+                       re.I)
 # Nouns and hyphenated adjectives ("an offer", "U.S.-proposed") name a proposal without
 # saying what anyone did with it; a stance verb nearby wins over them.
 _WEAK_CUE = re.compile(r"(?:offers?|proposals?|plans?|initiative|promises?|pledges?|ideas?)$",
@@ -139,7 +144,8 @@ class TermFinder:
         if negs:
             neg = negs[-1]
             in_cue = any(c.start() <= neg.start() and neg.end() <= c.end() for _, c in cues)
-            if not in_cue and len(sentence[neg.end():m.start()].split()) <= 3:
+            between = sentence[neg.end():m.start()]
+            if not in_cue and len(between.split()) <= 3 and not _CLAUSE_WORD.search(between):
                 return None  # only named as absent: "ended without a ceasefire"
         if self.negation_after is not None and self.negation_after.search(
                 sentence, m.end(), m.end() + _NEG_AFTER):
@@ -151,12 +157,20 @@ class TermFinder:
         elif cue is not None:
             holder = _holder(sentence, cue[1], parties)
             proposer = holder
-            if stance == "rejected":
-                # "Kyiv dismisses Putin's ceasefire": the rejected thing keeps its owner.
-                proposer = (_proposal_owner(sentence, parties) or _adjacent_party(m, parties)
-                            or holder)
+            if stance in ("rejected", "accepted"):
+                # "Kyiv dismisses Putin's ceasefire", "Kyiv accepts a truce proposed by
+                # Washington": what is rejected or accepted keeps its owner.
+                if stance == "accepted":
+                    proposer = (_adjacent_party(m, parties, max_gap=1)
+                                or _proposal_owner(sentence, parties, m) or holder)
+                else:
+                    proposer = (_proposal_owner(sentence, parties)
+                                or _adjacent_party(m, parties) or holder)
+            elif holder is None:
+                # "Responding to a European call for a ceasefire": no subject, but an owner.
+                proposer = _proposal_owner(sentence, parties, m)
         if rule.possessive and proposer is None:
-            proposer = _adjacent_party(m, parties)
+            proposer = _adjacent_party(m, parties, max_gap=1)
         return TermMention(
             key=rule.key,
             proposer=proposer,
@@ -192,11 +206,12 @@ def _distance(cue: re.Match[str], m: re.Match[str]) -> int:
     return 0
 
 
-def _subjects(sentence: str, parties: list[PartyHit]) -> list[PartyHit]:
+def _subjects(sentence: str, parties: list[PartyHit],
+              keep_after_prep: bool = False) -> list[PartyHit]:
     """Parties that can be the subject of a clause: not after a preposition, not compounds."""
     found = []
     for p in parties:
-        if _PREP_BEFORE.search(sentence[max(0, p.start - 30):p.start]):
+        if not keep_after_prep and _PREP_BEFORE.search(sentence[max(0, p.start - 30):p.start]):
             continue
         if sentence[p.end:p.end + 1] == "-" and any(q.start == p.end + 1 for q in parties):
             continue
@@ -237,26 +252,35 @@ def _holder(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> str |
     return None
 
 
-def _proposal_owner(sentence: str, parties: list[PartyHit]) -> str | None:
-    """The party owning a rejected proposal: "Moscow's offer", "offer from Moscow"."""
+def _proposal_owner(sentence: str, parties: list[PartyHit],
+                    near: re.Match[str] | None = None) -> str | None:
+    """The party owning a proposal: "Moscow's offer", "offer from Moscow".
+
+    With `near`, only a proposal noun next to that term counts ("a truce proposed by X").
+    """
+    parties = _subjects(sentence, parties, keep_after_prep=True)
     for noun in _PROPOSAL.finditer(sentence):
+        if near is not None and _distance(noun, near) > _OWNER_NEAR:
+            continue
         before = [p for p in parties if p.end <= noun.start()]
         if before:
             gap = sentence[before[-1].end:noun.start()]
             if len(gap.split()) <= 2 and "," not in gap:
                 return before[-1].party
+        # Russian and Ukrainian put the owner in the genitive right after the noun
+        # ("пропозицію США").
+        link = r"\s+" if not noun.group(0).isascii() else r"\s+(?:from|by|of)\s+(?:the\s+)?"
         for p in parties:
-            if p.start >= noun.end() and re.fullmatch(r"\s+(?:from|by|of)\s+(?:the\s+)?",
-                                                      sentence[noun.end():p.start]):
+            if p.start >= noun.end() and re.fullmatch(link, sentence[noun.end():p.start]):
                 return p.party
     return None
 
 
-def _adjacent_party(m: re.Match[str], parties: list[PartyHit]) -> str | None:
+def _adjacent_party(m: re.Match[str], parties: list[PartyHit], max_gap: int = 3) -> str | None:
     """A party named right before the term (owner) or right after it ("by X")."""
     text = m.string
     for p in reversed(parties):
-        if p.end <= m.start() and len(text[p.end:m.start()].split()) <= 3:
+        if p.end <= m.start() and len(text[p.end:m.start()].split()) <= max_gap:
             return p.party
     for p in parties:
         if p.start >= m.end() and re.fullmatch(r"\s+(?:by|from|of)\s+(?:the\s+)?",

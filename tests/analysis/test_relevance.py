@@ -44,3 +44,31 @@ def test_related_link_headlines_do_not_count(analyze: AnalyzeText) -> None:
     body = summary.replace("Moments of defiance", "Peace talks between Russia and Ukraine "
                            "began near the Belarus border. Moments of defiance")
     assert analyze("How Ukraine has stood up to Russia - video", body).relevant
+
+
+@pytest.mark.parametrize(("title", "summary"), [
+    ("Zelensky meets Trump at White House as Tomahawk request stalls",
+     "Trump said the war should end along the current front line."),
+    ("Talks begin in Saudi Arabia on how to end Russia-Ukraine war", ""),
+    ("Eight Ukrainian children reunited with families",
+     "Russia returned the children after months of back-channel talks."),
+    ("Путин согласился на 30-дневный отказ от ударов по энергетике", ""),
+    ("Встреча Путина и Трампа пройдет на Аляске в пятницу", ""),
+])
+def test_unseen_kinds_of_talks_items_are_relevant(analyze: AnalyzeText, title: str,
+                                                  summary: str) -> None:
+    assert analyze(title, summary).relevant
+
+
+@pytest.mark.parametrize(("title", "summary"), [
+    ("Shakhtar advance to next round of Conference League",
+     "The Ukrainian champions beat Besiktas in Istanbul on Thursday."),
+    ("Russia-Ukraine war at a glance",
+     "Turkey, Romania and Bulgaria will clear Black Sea mines after months of talks between "
+     "the Nato allies."),
+    ("Thousands join Berlin rally calling for Ukraine peace talks",
+     "They called for an end to the war."),
+])
+def test_talks_look_alikes_stay_irrelevant(analyze: AnalyzeText, title: str,
+                                           summary: str) -> None:
+    assert not analyze(title, summary).relevant

@@ -92,3 +92,50 @@ def test_bare_ceasefire_refers_to_the_named_holiday_truce(analyze: AnalyzeText) 
     assert "ceasefire.local" in keys and "ceasefire.general" not in keys
     local = next(t for t in result.terms if t.key == "ceasefire.local")
     assert local.proposer == "RU" and local.duration_days == 2
+
+
+def test_accepted_proposal_keeps_its_named_proposer(analyze: AnalyzeText) -> None:
+    result = analyze("Ukraine accepts US proposal for 30-day ceasefire after Jeddah talks",
+                     "Kyiv said it was ready to accept an immediate 30-day interim ceasefire "
+                     "proposed by Washington.")
+    assert term(result, "ceasefire.general") == ("US", "accepted")
+
+
+def test_owner_of_a_call_without_a_subject(analyze: AnalyzeText) -> None:
+    result = analyze("Putin proposes direct talks with Ukraine",
+                     "Responding to a European call for an unconditional 30-day ceasefire, "
+                     "the talks could begin on May 15.")
+    assert term(result, "ceasefire.general") == ("EU", "proposed")
+
+
+def test_negation_does_not_cross_a_clause(analyze: AnalyzeText) -> None:
+    result = analyze("Ukraine rejects Putin's Christmas ceasefire",
+                     "Kyiv said there will be no truce until Russia removes its invading forces "
+                     "from occupied land.")
+    assert term(result, "territory.withdrawal") is not None
+
+
+def test_absent_after_the_term(analyze: AnalyzeText) -> None:
+    result = analyze("У Стамбулі завершилися переговори України та Росії",
+                     "Домовленості про припинення вогню досягти не вдалося.")
+    assert term(result, "ceasefire.general") is None
+
+
+def test_unseen_wordings_of_terms(analyze: AnalyzeText) -> None:
+    bodies = analyze("Bodies of British volunteers returned in prisoner swap with Russia")
+    assert term(bodies, "remains.repatriation") is not None
+    sanctions = analyze("Moscow says Black Sea ceasefire needs sanctions relief",
+                        "The deal would take effect once sanctions on its bank were lifted.")
+    assert term(sanctions, "political.sanctions") is not None
+    swap = analyze("Україна повернула 1000 захисників",
+                   "Сторони домовилися про обмін 1200 полоненими.")
+    assert term(swap, "prisoners.exchange") is not None
+    short = analyze("Russia offers two-to-three-day truces to collect bodies")
+    assert term(short, "ceasefire.local") is not None
+    assert term(short, "ceasefire.general") is None
+
+
+def test_bystander_neutrality_is_no_term(analyze: AnalyzeText) -> None:
+    result = analyze("Kuleba tells Chinese envoy Ukraine rejects ceasefire freezing the war",
+                     "Kazakhstan has maintained neutrality in the Ukrainian conflict.")
+    assert term(result, "security.neutrality") is None
