@@ -167,6 +167,9 @@ class ServerSettings(_Section):
         2.0, gt=0, le=300, description="seconds one query may run before it is stopped")
     max_rows: int = Field(
         1000, ge=1, le=100_000, description="row cap of one query; results say when it truncated")
+    search_window: int = Field(
+        2000, ge=1, le=1_000_000,
+        description="a text search ranks the newest this many matches; results say when it cut")
 
 
 class LogSettings(_Section):

@@ -114,30 +114,38 @@ def search_articles(session: Session, p: ArticleQuery, limits: Limits) -> Page[A
         session.execute(select(func.coalesce(func.max(a.c.id), 0))).scalar_one())
 
     m = search.match(dialect, query) if query else None
-    key: ColumnElement[Any] = m.rank if (m and sort == "relevance") else _when(a)
+    conds = [a.c.id <= as_of, *_filters(dialect, a, p)]
+    key: ColumnElement[Any]
+    id_col: ColumnElement[Any]
+    if m:
+        # A text search ranks the newest `limits.window` matches only: finding them follows the
+        # index in id order and stops, so a word in half the store costs what a rare one does.
+        inner_key = m.rank if sort == "relevance" else _when(a)
+        inner = (select(a.c.id.label("id"), inner_key.label("k")).select_from(m.source)
+                 .where(m.where, *conds).order_by(m.newest_first).limit(limits.window)).subquery("w")
+        key, id_col = inner.c.k, inner.c.id
+        stmt: Select[Any] = select(id_col, key, func.count().over())
+    else:
+        key, id_col = _when(a), a.c.id
+        stmt = select(id_col, key, literal(0)).where(*conds)
     # bm25 reads corpus statistics, so an SQLite rank moves as articles arrive: its pages are
     # positions in the snapshot. ts_rank and times do not move: those pages are keysets.
     by_offset = m is not None and sort == "relevance" and dialect == "sqlite"
-    stmt: Select[Any] = select(a.c.id, key.label("k"))
-    stmt = stmt.select_from(m.source if m else a)
-    conds = [a.c.id <= as_of, *_filters(dialect, a, p)]
-    if m:
-        conds.append(m.where)
     offset = 0
     if cur and by_offset:
         if not isinstance(cur.key, int) or cur.key < 0:
             raise BadQuery("cursor: damaged; start again without it")
         offset = cur.key
     elif cur:
-        conds.append(_after(key, a, cur, sort))
-    stmt = (stmt.where(and_(*conds)).order_by(key.desc(), a.c.id.desc())
-            .offset(offset).limit(limit + 1))
+        stmt = stmt.where(_after(key, id_col, cur, sort))
+    stmt = stmt.order_by(key.desc(), id_col.desc()).offset(offset).limit(limit + 1)
     rows = session.execute(stmt).all()
+    window_full = bool(rows) and m is not None and int(rows[0][2]) >= limits.window
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
-        last_id, last_key = rows[-1]
+        last_id, last_key = rows[-1][0], rows[-1][1]
         if by_offset:
             last_key = offset + limit
         elif isinstance(last_key, datetime):
@@ -146,11 +154,12 @@ def search_articles(session: Session, p: ArticleQuery, limits: Limits) -> Page[A
     ids = [int(r[0]) for r in rows]
     ranks = {int(r[0]): float(r[1]) for r in rows} if m and sort == "relevance" else {}
     hits = _hits(session, ids, query, ranks)
-    return Page[ArticleHit](items=hits, next_cursor=next_cursor, truncated=p.limit > limits.max_rows,
-                            limit=limit)
+    return Page[ArticleHit](items=hits, next_cursor=next_cursor, limit=limit,
+                            truncated=p.limit > limits.max_rows or window_full)
 
 
-def _after(key: ColumnElement[Any], a: Any, cur: Cursor, sort: Sort) -> ColumnElement[bool]:
+def _after(key: ColumnElement[Any], id_col: ColumnElement[Any], cur: Cursor,
+           sort: Sort) -> ColumnElement[bool]:
     """Rows after the cursor in (key desc, id desc) order."""
     value: Any = cur.key
     if sort == "newest":
@@ -160,7 +169,7 @@ def _after(key: ColumnElement[Any], a: Any, cur: Cursor, sort: Sort) -> ColumnEl
             raise BadQuery("cursor: damaged; start again without it") from None
     elif not isinstance(value, int | float):
         raise BadQuery("cursor: damaged; start again without it")
-    return or_(key < value, and_(key == value, a.c.id < cur.last_id))
+    return or_(key < value, and_(key == value, id_col < cur.last_id))
 
 
 def _hits(session: Session, ids: list[int], query: Query | None,

@@ -24,11 +24,11 @@ from sqlmodel import Session
 from monitor.query.syntax import PG_CONFIG, Query, to_fts5, to_tsquery
 from monitor.store.models import Article
 
-# What the search migration creates that SQLModel does not model: the drift test skips these.
+# What the search migrations create that SQLModel does not model: the drift test skips these.
 FTS_OBJECTS = (
     "articles_fts", "articles_fts_data", "articles_fts_idx", "articles_fts_docsize",
     "articles_fts_config", "articles_fts_content",
-    "search_vector", "ix_articles_search_vector",
+    "search_vector", "ix_articles_search_vector", "ix_articles_when",
 )
 
 # Markers the database puts around matches. Private-use characters survive html.escape
@@ -69,6 +69,7 @@ class Match:
     source: FromClause
     where: ColumnElement[bool]
     rank: ColumnElement[float]
+    newest_first: ColumnElement[Any]  # the order the index yields matches in, newest first
 
 
 def match(dialect: str, q: Query) -> Match:
@@ -78,11 +79,11 @@ def match(dialect: str, q: Query) -> Match:
         fts: ColumnElement[Any] = literal_column("articles_fts")
         where = fts.op("MATCH")(bindparam("fts_query", to_fts5(q)))
         rank = -func.bm25(fts, *BM25_WEIGHTS)
-        return Match(_FTS.join(a, a.c.id == _FTS.c.rowid), where, rank)
+        return Match(_FTS.join(a, a.c.id == _FTS.c.rowid), where, rank, _FTS.c.rowid.desc())
     vector: ColumnElement[Any] = literal_column("articles.search_vector")
     tsq = to_tsquery(q)
     # float4 from ts_rank does not survive a trip through text; float8 does (cursor keys).
-    return Match(a, vector.op("@@")(tsq), func.ts_rank(vector, tsq).cast(Double()))
+    return Match(a, vector.op("@@")(tsq), func.ts_rank(vector, tsq).cast(Double()), a.c.id.desc())
 
 
 def snippets(session: Session, q: Query, ids: Sequence[int]) -> dict[int, str]:

@@ -28,11 +28,13 @@ class Limits:
 
     timeout: float = 2.0
     max_rows: int = 1000
+    window: int = 2000  # a text search ranks this many newest matches
 
     @classmethod
     def from_settings(cls, server: ServerSettings) -> Limits:
         """The limits configured under [server]."""
-        return cls(timeout=server.query_timeout, max_rows=server.max_rows)
+        return cls(timeout=server.query_timeout, max_rows=server.max_rows,
+                   window=server.search_window)
 
 
 def _query_only(dbapi_conn: Any, _record: Any) -> None:

@@ -23,6 +23,7 @@ from monitor.query.errors import BadQuery
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
+MIN_PREFIX = 2  # "a*" would match most of the index
 # The text search configuration on PostgreSQL: no stemming and no stop words, so that both
 # backends match the same words and prefixes behave predictably (see the search migration).
 PG_CONFIG = "simple"
@@ -107,6 +108,8 @@ def _term(kind: str, value: str) -> Term | None:
     if prefix:
         if not _PLAIN.match(word):
             raise BadQuery(f"search: a prefix search needs letters or digits before *: {value!r}")
+        if len(word) < MIN_PREFIX:
+            raise BadQuery(f"search: a prefix search needs at least {MIN_PREFIX} letters: {value!r}")
         return Term(word, prefix=True)
     return Term(word) if _WORD.search(word) else None
 

@@ -67,6 +67,7 @@ def test_syntax_words_phrases_or_exclude_prefix(store: tuple[QueryService, Seede
     ('"cease fire"*', "after a word"),
     ("U.S*", "letters or digits"),
     ("!!! ...", "no words"),
+    ("a*", "at least 2"),
 ])
 def test_syntax_errors_are_clear(store: tuple[QueryService, Seeded, str], q: str, message: str) -> None:
     """A malformed query is a BadQuery naming the problem, never a database error."""
@@ -180,6 +181,22 @@ def test_row_cap_says_it_truncated(db_url: str) -> None:
     rounds = QueryService(db_url, Limits(max_rows=1), engine=svc.engine).rounds()
     assert len(rounds.items) == 1 and rounds.truncated
     assert not svc.rounds().truncated
+    svc.close()
+
+
+def test_search_ranks_the_newest_window(db_url: str) -> None:
+    """A text search ranks the newest `window` matches, and says the window cut it."""
+    engine = make_engine(db_url)
+    seed(engine)
+    engine.dispose()
+    everything = QueryService(db_url, Limits(window=10_000))
+    matching = sorted(h.id for h in everything.search(ArticleQuery(q="ceasefire", limit=100)).items)
+    assert not everything.search(ArticleQuery(q="ceasefire", limit=100)).truncated
+    everything.close()
+    svc = QueryService(db_url, Limits(window=5))
+    for sort in ("relevance", "newest"):
+        page = svc.search(ArticleQuery(q="ceasefire", limit=50, sort=sort))  # type: ignore[arg-type]
+        assert sorted(h.id for h in page.items) == matching[-5:] and page.truncated
     svc.close()
 
 
