@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from monitor.pipeline import utcnow
 from monitor.store.db import make_engine
 from tests.daemon_proc import DaemonProcess, free_port, wait_until, write_config
+from tests.delivery.conftest import put_alerts
+from tests.delivery.receivers import SECRET, WebhookReceiver
 from tests.feedserver import FeedServer, make_items, rss
 from tests.helpers import counts
 
 N_FEEDS = 300
+N_ALERTS = 40
 INTERVAL = 5.0
 LEASE = 10.0  # longer than a fetch's deadline, so only a dead daemon loses one
 
@@ -28,15 +32,29 @@ def test_three_daemons_share_feeds_and_take_over_a_dead_ones_leases(
     if not db_url.startswith("postgresql"):
         pytest.skip("several daemons need PostgreSQL; SQLite refuses a second daemon by design")
     urls = [feed_server.add(f"/s{k}.xml", rss(make_items(f"s{k}", 1))) for k in range(N_FEEDS)]
-    config = write_config(tmp_path / "m.toml", db_url, urls)
+    receiver = WebhookReceiver()
+    config = write_config(tmp_path / "m.toml", db_url, urls, extra=f"""
+[alerts]
+deliver_every = "1s"
+lease = "{LEASE:g}s"
+[[alerts.channels]]
+name = "ops"
+type = "webhook"
+url = "{receiver.url}"
+secret_env = "TEST_WEBHOOK_SECRET"
+""")
     engine = make_engine(db_url)
+    # Alerts already waiting in the outbox when the daemons start: all three race for them.
+    alert_ids = put_alerts(engine, N_ALERTS, {"ops": None}, now=utcnow())
     daemons = [DaemonProcess(config, tmp_path / f"d{k}.log", env={
+        "TEST_WEBHOOK_SECRET": SECRET,
         "MONITOR_FETCH_USER_AGENT": f"daemon-{k}", "MONITOR_FETCH_INTERVAL": f"{INTERVAL:g}s",
         "MONITOR_FETCH_PER_HOST": "50", "MONITOR_SERVER_PORT": str(free_port()),
         "MONITOR_SCHEDULER_LEASE": f"{LEASE:g}s", "MONITOR_FETCH_DEADLINE": "5"})
         for k in range(3)]
     try:
         wait_until(lambda: counts(engine)[0] == N_FEEDS, 90, "every feed stored once")
+        wait_until(lambda: len(receiver.accepted) == N_ALERTS, 60, "every alert delivered")
         time.sleep(3 * INTERVAL)
         killed_at = time.monotonic()
         daemons[0].kill()
@@ -49,8 +67,12 @@ def test_three_daemons_share_feeds_and_take_over_a_dead_ones_leases(
         for d in daemons:
             if d.proc.poll() is None:
                 d.kill()
+        receiver.stop()
     assert counts(engine) == (N_FEEDS, N_FEEDS)
     engine.dispose()
+    # Every alert delivered exactly once across the three daemons, verified signature and all.
+    assert sorted(receiver.ids()) == sorted(alert_ids)
+    assert all(r.verified is not None for r in receiver.requests)
 
     by_feed: dict[str, list[float]] = defaultdict(list)
     by_daemon: Counter[str] = Counter()
