@@ -69,3 +69,14 @@ def test_shipped_config_is_valid() -> None:
     s = load_settings(path)
     assert isinstance(s, Settings) and len(s.feeds) >= 10
     assert all(f.url.startswith("https://") for f in s.feeds)
+
+
+def test_commented_channel_examples_are_valid() -> None:
+    """The alert channel examples in config/monitor.toml load once uncommented."""
+    path = Path(__file__).resolve().parents[1] / "config" / "monitor.toml"
+    text = path.read_text()
+    head, _, examples = text.partition("# [[alerts.channels]]")
+    lines = ("# [[alerts.channels]]" + examples).splitlines()
+    body = "\n".join(line[2:] if line.startswith("# ") else "" for line in lines)
+    s = Settings(**__import__("tomllib").loads(head + body))
+    assert [(c.name, c.type) for c in s.alerts.channels] == [("ops", "webhook"), ("editors", "email")]
