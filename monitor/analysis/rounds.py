@@ -23,6 +23,7 @@ _COUNTRY_TALKS = re.compile(r"[\s-]+(?:talks|negotiations|summit|meeting)\b", re
 # A meeting word next to a place ("the Istanbul talks", "talks in Geneva", "Alaska summit")
 # says plainly that a particular negotiation is meant.
 _NEAR_VENUE = 24
+_OUTCOME_WORDS = 12
 _PLACE_OF = re.compile(r"\b(?:in|of|across|over|inside|to|into|on|against|toward|towards)\s+"
                        r"(?:the\s+)?$", re.I)
 _BILATERAL = re.compile(r"\bbetween\b|delegation|negotiators|\bbilateral\b|\bdirect talks\b|"
@@ -37,6 +38,7 @@ class _Mention:
 
     mention: RoundMention
     explicit_status: bool
+    later: bool = False  # "the next round": a later meeting, never the one reported
 
 
 class RoundFinder:
@@ -54,11 +56,15 @@ class RoundFinder:
         self.concluded = compile_list(table["concluded"], "rounds.concluded")
         self.held = compile_list(table["held"], "rounds.held")
         self.announced = compile_list(table["announced"], "rounds.announced")
+        self.later = compile_list(table.get("later", ["next round"]), "rounds.later")
         self.outcomes = [(compile_list([o["pattern"]], "rounds.outcome"), str(o["text"]))
                          for o in table.get("outcome", [])]
         self.ordinals: dict[str, int] = {k.lower(): int(v)
                                          for k, v in table.get("ordinals", {}).items()}
         self.ordinal_re = re.compile(_ORDINAL_RE, re.I)
+        self.agreement = re.compile(
+            "(?:" + "|".join(table.get("outcome_clause", [])) + r")[^,;.:()\"]*" if
+            table.get("outcome_clause") else r"(?!)", re.I)
 
     def ordinal(self, sentence: str) -> int | None:
         """The ordinal the sentence gives a round ("second round" → 2)."""
@@ -112,6 +118,15 @@ class RoundFinder:
                 return True
         return False
 
+    def outcome_clause(self, sentence: str) -> str | None:
+        """The sentence's own words for what a concluded round agreed ("agreed to swap ...")."""
+        m = self.agreement.search(sentence)
+        if m is None:
+            return None
+        words = m.group(0).split()
+        text = " ".join(words[:_OUTCOME_WORDS])
+        return text if len(words) <= _OUTCOME_WORDS else text + " ..."
+
     def outcome(self, sentence: str) -> str | None:
         """A short outcome text, when the sentence states one."""
         for pattern, text in self.outcomes:
@@ -145,6 +160,8 @@ class RoundFinder:
         ordinal = self.ordinal(sentence)
         outcome = self.outcome(sentence)
         status, explicit = self.status(sentence, outcome is not None)
+        if outcome is None and status == "concluded":
+            outcome = self.outcome_clause(sentence)
         day = resolve_date(sentence, published, future=status == "announced")
         if not (venue.is_known() or ordinal or day or self.specific.search(sentence)):
             return None
@@ -171,7 +188,7 @@ class RoundFinder:
         if "TR" in parties and venue.country == "Turkey":
             core = [*core, "TR"]
         mention = RoundMention(ordinal, venue, day, status, tuple(core), outcome, sentence)
-        return _Mention(mention, explicit)
+        return _Mention(mention, explicit, bool(self.later.search(sentence)))
 
 
 def _hosts(venue: Venue) -> set[str]:
@@ -220,7 +237,7 @@ def _combine(a: _Mention, b: _Mention) -> _Mention:
     parties = tuple(dict.fromkeys(x.parties + y.parties))
     merged = RoundMention(x.ordinal or y.ordinal, venue, x.date or y.date, status, parties,
                           x.outcome or y.outcome, x.evidence)
-    return _Mention(merged, explicit)
+    return _Mention(merged, explicit, a.later and b.later)
 
 
 def _merge(found: list[_Mention], published: date | None) -> list[_Mention]:
@@ -228,6 +245,9 @@ def _merge(found: list[_Mention], published: date | None) -> list[_Mention]:
     merged: list[_Mention] = []
     for item in found:
         for i, seen in enumerate(merged):
+            current = item if seen.later else seen
+            if seen.later != item.later and current.mention.status != "announced":
+                continue  # "the next round will be held ...": not the meeting just held
             if _compatible(seen.mention, item.mention, published):
                 merged[i] = _combine(seen, item)
                 break

@@ -72,3 +72,10 @@ def test_unseen_kinds_of_talks_items_are_relevant(analyze: AnalyzeText, title: s
 def test_talks_look_alikes_stay_irrelevant(analyze: AnalyzeText, title: str,
                                            summary: str) -> None:
     assert not analyze(title, summary).relevant
+
+
+def test_trump_zelensky_meeting_without_peace_wording_is_relevant(
+        analyze: AnalyzeText) -> None:
+    assert analyze("Trump hosts Zelensky and European leaders at White House",
+                   "Starmer, Macron and Merz joined Monday's meeting in Washington.").relevant
+    assert analyze("Зеленський і європейські лідери зустрілися з Трампом у Білому домі").relevant

@@ -150,3 +150,38 @@ def test_kremlin_meeting_is_in_moscow_and_russian_future_is_announced(
     (a,) = alaska.rounds
     assert a.status == "announced"
     assert a.date == date(2025, 8, 15)
+
+
+def test_next_round_is_not_merged_into_the_round_just_held(analyze: AnalyzeText) -> None:
+    result = analyze("Second round of Russia-Ukraine talks ends in Istanbul",
+                     "The delegations agreed to swap all severely wounded prisoners. Medinsky "
+                     "said the next round of talks would take place in the coming weeks.",
+                     published="2025-06-02T18:00:00+00:00")
+    held, later = result.rounds
+    assert held.venue.city == "Istanbul" and held.status == "concluded"
+    assert held.outcome is not None and held.outcome.startswith("agreed to swap")
+    assert later.status == "announced" and later.ordinal is None
+
+
+def test_next_round_in_an_item_about_it_stays_one_round(analyze: AnalyzeText) -> None:
+    result = analyze("Zelensky says Ukraine and Russia will meet in Istanbul on Wednesday",
+                     "Umerov proposed the next round of talks for July 23 and Moscow has "
+                     "confirmed.", published="2025-07-21T20:00:00+00:00")
+    (r,) = result.rounds
+    assert r.date == date(2025, 7, 23) and r.venue.city == "Istanbul"
+
+
+def test_months_of_back_channel_talks_are_no_round(analyze: AnalyzeText) -> None:
+    result = analyze("Eight Ukrainian children reunited with families",
+                     "Melania Trump said Russia had returned the children after months of "
+                     "back-channel talks.", published="2025-10-10T12:00:00+00:00")
+    assert result.relevant
+    assert result.rounds == ()
+
+
+def test_ukrainian_past_meeting_at_the_white_house(analyze: AnalyzeText) -> None:
+    result = analyze("Зеленський і європейські лідери зустрілися з Трампом у Білому домі",
+                     published="2025-08-18T21:00:00+00:00")
+    (r,) = result.rounds
+    assert r.venue.city == "Washington"
+    assert {"UA", "US"} <= set(r.parties)
