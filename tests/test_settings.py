@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -78,5 +79,5 @@ def test_commented_channel_examples_are_valid() -> None:
     head, _, examples = text.partition("# [[alerts.channels]]")
     lines = ("# [[alerts.channels]]" + examples).splitlines()
     body = "\n".join(line[2:] if line.startswith("# ") else "" for line in lines)
-    s = Settings(**__import__("tomllib").loads(head + body))
+    s = Settings(**tomllib.loads(head + body))
     assert [(c.name, c.type) for c in s.alerts.channels] == [("ops", "webhook"), ("editors", "email")]
