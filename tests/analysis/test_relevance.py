@@ -79,3 +79,20 @@ def test_trump_zelensky_meeting_without_peace_wording_is_relevant(
     assert analyze("Trump hosts Zelensky and European leaders at White House",
                    "Starmer, Macron and Merz joined Monday's meeting in Washington.").relevant
     assert analyze("Зеленський і європейські лідери зустрілися з Трампом у Білому домі").relevant
+
+
+@pytest.mark.parametrize(("title", "summary"), [
+    ("Lavrov: Russia will not accept any Western troops in Ukraine", ""),
+    ("Ukraine and Russia blame each other as exchange of bodies stalls", ""),
+    ("Zelensky says Ukraine could hold elections within 90 days if security is guaranteed",
+     ""),
+])
+def test_settlement_conditions_alone_are_relevant(analyze: AnalyzeText, title: str,
+                                                  summary: str) -> None:
+    assert analyze(title, summary).relevant
+
+
+def test_a_peacekeeping_pretext_is_not_a_settlement_term(analyze: AnalyzeText) -> None:
+    assert not analyze("Map shows what a Russian invasion could look like",
+                       "Putin ordered troops into eastern Ukraine in what the Kremlin called "
+                       "a 'peacekeeping' mission.").relevant

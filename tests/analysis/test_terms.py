@@ -139,3 +139,25 @@ def test_bystander_neutrality_is_no_term(analyze: AnalyzeText) -> None:
     result = analyze("Kuleba tells Chinese envoy Ukraine rejects ceasefire freezing the war",
                      "Kazakhstan has maintained neutrality in the Ukrainian conflict.")
     assert term(result, "security.neutrality") is None
+
+
+def test_us_plan_clauses(analyze: AnalyzeText) -> None:
+    result = analyze("US plan would see Ukraine give up Donbas and halve its army",
+                     "The draft also offers Ukraine security guarantees and bars it from "
+                     "joining NATO.")
+    keys = {t.key for t in result.terms}
+    assert {"process.peace_plan", "security.demilitarization", "security.guarantees",
+            "territory.recognition", "security.nato"} <= keys
+
+
+def test_a_ceasefire_proposal_is_not_a_peace_plan(analyze: AnalyzeText) -> None:
+    result = analyze("Ukraine accepts US proposal for 30-day ceasefire after Jeddah talks")
+    assert term(result, "process.peace_plan") is None
+    assert term(result, "ceasefire.general") is not None
+
+
+def test_ukrainian_safe_navigation_is_maritime(analyze: AnalyzeText) -> None:
+    result = analyze("Білий дім: Україна і Росія погодилися на безпечне судноплавство в "
+                     "Чорному морі", "Про це повідомили після переговорів делегацій у Ер-Ріяді.",
+                     published="2025-03-25T20:00:00+00:00")
+    assert term(result, "ceasefire.maritime") is not None
