@@ -184,9 +184,10 @@ class TermFinder:
         )
 
 
-def _rank(t: TermMention) -> tuple[int, int]:
-    """Prefer attributed mentions, then ones with a stated stance."""
-    return (t.proposer is not None, t.stance != "discussed")
+def _rank(t: TermMention) -> tuple[bool, bool, bool]:
+    """Prefer attributed mentions, then ones with a stated stance, then a numbered name."""
+    numbered = t.name is not None and any(c.isdigit() for c in t.name)
+    return (t.proposer is not None, t.stance != "discussed", numbered)
 
 
 def _cue_cost(cue: re.Match[str], m: re.Match[str]) -> int:
