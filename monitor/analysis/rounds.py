@@ -145,11 +145,27 @@ class RoundFinder:
         for sentence in sentences:
             # A sentence right after a round mention may go on about it without naming the
             # sides ("The two leaders met in Anchorage on Friday").
-            previous = self._sentence(sentence, published, multilateral, core_item,
-                                      previous is not None)
-            if previous is not None:
-                found.append(previous)
+            current = self._sentence(sentence, published, multilateral, core_item,
+                                     previous is not None)
+            if current is None and previous is not None and found:
+                # "The sides agreed to swap 1,200 prisoners": the outcome of that round.
+                found[-1] = self._outcome_of(found[-1], sentence)
+            previous = current
+            if current is not None:
+                found.append(current)
         return tuple(m.mention for m in _merge(found, published))
+
+    def _outcome_of(self, mention: _Mention, sentence: str) -> _Mention:
+        """The mention concluded by a following sentence that states an agreement."""
+        if mention.later or mention.mention.status == "announced":
+            return mention
+        outcome = self.outcome(sentence) or self.outcome_clause(sentence)
+        if outcome is None:
+            return mention
+        m = mention.mention
+        return replace(mention, mention=replace(m, status="concluded",
+                                                outcome=m.outcome or outcome),
+                       explicit_status=True)
 
     def _sentence(self, sentence: str, published: date | None, multilateral: bool,
                   core_item: list[str], continues: bool) -> _Mention | None:

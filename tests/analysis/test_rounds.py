@@ -185,3 +185,20 @@ def test_ukrainian_past_meeting_at_the_white_house(analyze: AnalyzeText) -> None
     (r,) = result.rounds
     assert r.venue.city == "Washington"
     assert {"UA", "US"} <= set(r.parties)
+
+
+def test_following_sentence_states_the_outcome(analyze: AnalyzeText) -> None:
+    result = analyze("Третій раунд переговорів України та Росії у Стамбулі тривав менше години",
+                     "Сторони домовилися про обмін 1200 полоненими, повідомив Умєров.",
+                     published="2025-07-23T19:00:00+00:00")
+    (r,) = result.rounds
+    assert r.ordinal == 3 and r.status == "concluded"
+    assert r.outcome is not None
+
+
+def test_russian_names_of_us_envoys_are_parties(analyze: AnalyzeText) -> None:
+    result = analyze("В Эр-Рияде прошли переговоры России и США",
+                     "Лавров и Рубио договорились назначить переговорные группы.",
+                     published="2025-02-18T15:00:00+00:00")
+    (r,) = result.rounds
+    assert r.venue.city == "Riyadh" and r.status == "concluded"
