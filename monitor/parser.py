@@ -9,6 +9,7 @@ from typing import Any
 
 import feedparser
 
+from monitor.fastparse import fast_parse
 from monitor.normalizer import canonical_url, content_hash, item_key, plain_text
 from monitor.values import Entry, ParsedFeed
 
@@ -68,22 +69,28 @@ def _entry(raw: Any, language: str | None) -> Entry:
     )
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+def parse_feed(body: bytes, url: str, content_type: str | None = None, *,
+               fast: bool = True) -> ParsedFeed:
     """Parse one document; a document that is not a feed gives a ParsedFeed with `error`."""
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    try:
-        result = feedparser.parse(body, response_headers=headers, sanitize_html=True)
-    except Exception as exc:  # feedparser can raise on pathological input; record, never crash
-        return ParsedFeed(None, None, None, (), error=f"parse: {type(exc).__name__}: {exc}")
-    feed = result.get("feed", {})
-    bozo = result.get("bozo_exception") if result.get("bozo") else None
-    raw_entries = result.get("entries", [])[:MAX_ENTRIES]
-    # A channel with no items is a feed (e.g. CDF); markup with neither, or broken XML, is not.
-    if not result.get("version") and not raw_entries and (bozo or not feed):
-        reason = f"{type(bozo).__name__}: {bozo}" if bozo else "no feed elements found"
-        return ParsedFeed(None, None, None, (), error=f"parse: not a feed ({reason})")
+    read = fast_parse(body, url, content_type) if fast else None
+    if read is not None:
+        # Plain RSS 2.0 or Atom that reads as feedparser would read it, for a tenth of the cost.
+        feed, raw_entries, bozo = read[0], read[1][:MAX_ENTRIES], None
+    else:
+        headers = {"content-location": url}
+        if content_type:
+            headers["content-type"] = content_type
+        try:
+            result = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+        except Exception as exc:  # feedparser can raise on pathological input; record, never crash
+            return ParsedFeed(None, None, None, (), error=f"parse: {type(exc).__name__}: {exc}")
+        feed = result.get("feed", {})
+        bozo = result.get("bozo_exception") if result.get("bozo") else None
+        raw_entries = result.get("entries", [])[:MAX_ENTRIES]
+        # A channel with no items is a feed (e.g. CDF); markup with neither, or broken XML, is not.
+        if not result.get("version") and not raw_entries and (bozo or not feed):
+            reason = f"{type(bozo).__name__}: {bozo}" if bozo else "no feed elements found"
+            return ParsedFeed(None, None, None, (), error=f"parse: not a feed ({reason})")
     language = feed.get("language") or None
     entries = []
     seen: set[str] = set()

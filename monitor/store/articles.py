@@ -61,49 +61,78 @@ def dialect_insert(s: Session) -> Any:
 def store_entries(s: Session, feed_id: int, items: Sequence[Analysed], now: datetime,
                   known: dict[str, str]) -> list[StoredArticle]:
     """Store new entries and edits of known ones in the caller's transaction; return them."""
-    ins = dialect_insert(s)
-    out: list[StoredArticle] = []
-    for item in items:
+    done: dict[int, StoredArticle] = {}
+    new: list[tuple[int, Analysed]] = []
+    keys: set[str] = set()
+    for i, item in enumerate(items):
         e = item.entry
         if e.item_key in known:
             if known[e.item_key] != e.content_hash:
                 changed = _update_edit(s, feed_id, item, now)
                 if changed is not None:
-                    out.append(changed)
+                    done[i] = changed
             continue
-        values = dict(
-            feed_id=feed_id, guid=e.guid, url=e.url, canonical_url=e.canonical_url,
-            title=e.title, summary=e.summary, content=e.content, author=e.author,
-            language=e.language, published_at=e.published, fetched_at=now,
-            content_hash=e.content_hash, relevant=item.relevant, score=item.score,
-            analysis=item.analysis, analysis_version=item.version,
-        )
-        article_id = None
-        if e.canonical_url:
-            # Level 2: another feed may already hold this article; keep the first copy.
-            stmt = ins(Article).values(**values).on_conflict_do_nothing(
-                index_elements=["canonical_url"]).returning(col(Article.id))
-            article_id = s.execute(stmt).scalar()
-        else:
-            article_id = s.execute(insert(Article).values(**values).returning(col(Article.id))).scalar()
-        created = article_id is not None
-        if article_id is None:
-            article_id = s.exec(select(Article.id).where(
-                Article.canonical_url == e.canonical_url)).one()
-        entry_stmt = ins(ArticleEntry).values(
-            feed_id=feed_id, item_key=e.item_key, article_id=article_id,
-            content_hash=e.content_hash, seen_at=now,
-        ).on_conflict_do_nothing(index_elements=["feed_id", "item_key"]).returning(
-            col(ArticleEntry.id))
-        if s.execute(entry_stmt).scalar() is None:
-            # Another process stored this sighting meanwhile; undo our copy so none is doubled.
-            if created:
-                s.execute(delete(Article).where(col(Article.id) == article_id))
-            continue
-        if created:
-            assert article_id is not None
-            out.append(StoredArticle(article_id, feed_id, True, e, item.relevant, item.analysis))
-    return out
+        if e.item_key not in keys:  # a repeated item would only lose to its first copy
+            keys.add(e.item_key)
+            new.append((i, item))
+    for start in range(0, len(new), CHUNK):
+        done.update(_insert_new(s, feed_id, new[start:start + CHUNK], now))
+    return [done[i] for i in sorted(done)]
+
+
+def _article_row(feed_id: int, item: Analysed, now: datetime) -> dict[str, Any]:
+    """The articles row of a new entry."""
+    e = item.entry
+    return dict(
+        feed_id=feed_id, guid=e.guid, url=e.url, canonical_url=e.canonical_url,
+        title=e.title, summary=e.summary, content=e.content, author=e.author,
+        language=e.language, published_at=e.published, fetched_at=now,
+        content_hash=e.content_hash, relevant=item.relevant, score=item.score,
+        analysis=item.analysis, analysis_version=item.version,
+    )
+
+
+def _insert_new(s: Session, feed_id: int, batch: Sequence[tuple[int, Analysed]],
+                now: datetime) -> dict[int, StoredArticle]:
+    """New entries in three statements, not three per entry: the insert is most of a poll."""
+    ins = dialect_insert(s)
+    ids: dict[int, int] = {}
+    created: set[int] = set()
+    linked = [(i, item) for i, item in batch if item.entry.canonical_url]
+    if linked:
+        # Level 2: another feed may already hold this article; keep the first copy.
+        stmt = ins(Article).values([_article_row(feed_id, item, now) for _, item in linked])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["canonical_url"]).returning(
+            col(Article.id), col(Article.canonical_url))
+        mine = {url: aid for aid, url in s.execute(stmt)}
+        others = {e.canonical_url for _, item in linked if (e := item.entry).canonical_url not in mine}
+        held: dict[str, int] = {url: aid for url, aid in s.execute(select(
+            Article.canonical_url, Article.id).where(col(Article.canonical_url).in_(others)))
+        } if others else {}
+        for i, item in linked:
+            url = item.entry.canonical_url
+            assert url is not None
+            if url in mine and url not in held:
+                created.add(i)  # the first item with this URL made the article
+            ids[i] = held.setdefault(url, mine.get(url) or held[url])
+    for i, item in batch:
+        if i not in ids:  # no URL, so nothing to collide with; rare enough to insert one by one
+            ids[i] = s.execute(insert(Article).values(**_article_row(feed_id, item, now))
+                               .returning(col(Article.id))).scalar_one()
+            created.add(i)
+    stmt = ins(ArticleEntry).values([
+        dict(feed_id=feed_id, item_key=item.entry.item_key, article_id=ids[i],
+             content_hash=item.entry.content_hash, seen_at=now) for i, item in batch
+    ]).on_conflict_do_nothing(index_elements=["feed_id", "item_key"]).returning(
+        col(ArticleEntry.item_key))
+    sighted = set(s.execute(stmt).scalars())
+    kept = {ids[i] for i, item in batch if item.entry.item_key in sighted}
+    # Another process stored these sightings meanwhile; undo our copies so none is doubled.
+    undo = {ids[i] for i, item in batch if i in created and item.entry.item_key not in sighted} - kept
+    if undo:
+        s.execute(delete(Article).where(col(Article.id).in_(undo)))
+    return {i: StoredArticle(ids[i], feed_id, True, item.entry, item.relevant, item.analysis)
+            for i, item in batch if i in created and item.entry.item_key in sighted}
 
 
 def _update_edit(s: Session, feed_id: int, item: Analysed, now: datetime) -> StoredArticle | None:
