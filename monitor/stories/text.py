@@ -16,6 +16,12 @@ _CUT_TO_END = re.compile(
     r"|more on this story|watch:)\b.*",
     re.IGNORECASE | re.DOTALL,
 )
+# Live blogs open with a recap ("… at a glance", "What we know on day 472") that repeats other
+# articles verbatim; that section is theirs, not the blog's. Headings stand on their own line.
+_RECAP = re.compile(
+    r"^[^\n]{0,40}\b(?:at a glance|what we know|key (?:events|developments))\b[^\n]{0,60}$.*",
+    re.IGNORECASE | re.DOTALL | re.MULTILINE)
+_SEE_ALL = re.compile(r"^\s*see all our\b[^\n]{0,80}$", re.IGNORECASE | re.MULTILINE)
 # A run of two or more bullet lines is a list of related links, not the story.
 _BULLETS = re.compile(r"(?:^|\n|\s)[•▪►·]\s.*", re.DOTALL)
 # "KYIV, Ukraine (AP) — " and "LONDON (Reuters) -": present in some copies, not in others.
@@ -32,6 +38,7 @@ def strip_boilerplate(text: str) -> str:
     """One field as plain text without the feed furniture around the story."""
     text = plain_text(text)
     text = _CUT_TO_END.sub("", text)
+    text = _RECAP.sub("", _SEE_ALL.sub("", text))
     text = _BULLETS.sub("", text)
     text = _DATELINE.sub("", text)
     text = _CREDIT.sub(" ", text)
