@@ -198,14 +198,15 @@ class Or(Node):
         self._gate = frozenset().union(*known) if len(known) == len(gates) else None
         # Parts with a word gate are checked together with one set test; wildcard parts
         # (which have none) one by one, so a few wildcards do not slow the whole OR down.
-        self._gated = [p for p, g in zip(self.parts, gates, strict=True) if g is not None]
+        self._gated = [(p, g) for p, g in zip(self.parts, gates, strict=True) if g is not None]
         self._gated_words = frozenset().union(*known) if known else frozenset()
         self._ungated = [p for p, g in zip(self.parts, gates, strict=True) if g is None]
 
     def test(self, index: Index) -> bool:
         # Most documents hold none of the words a big OR needs: one set check rejects them.
-        if (self._gated and not self._gated_words.isdisjoint(index.positions)
-                and any(part.test(index) for part in self._gated)):
+        words = index.positions
+        if (self._gated and not self._gated_words.isdisjoint(words)
+                and any(not g.isdisjoint(words) and part.test(index) for part, g in self._gated)):
             return True
         return any(part.test(index) for part in self._ungated)
 
