@@ -7,24 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from monitor.analysis.model import Venue  # one Venue for analysis and facts
+
 STATUS_RANK = {"announced": 0, "held": 1, "concluded": 2}
-
-
-@dataclass(frozen=True, slots=True)
-class Venue:
-    """Where a round is, in English exonyms; any part may be unknown."""
-
-    city: str | None = None
-    region: str | None = None
-    country: str | None = None
-
-    def is_known(self) -> bool:
-        """True when some part is known."""
-        return any((self.city, self.region, self.country))
-
-    def to_json(self) -> dict[str, str | None]:
-        """The webhook's venue object."""
-        return {"city": self.city, "region": self.region, "country": self.country}
 
 
 @dataclass(frozen=True, slots=True)
