@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from monitor.events.model import NewEvent, RoundFact, TermFact, Venue
+from monitor.store.articles import dialect_insert
 from monitor.store.facts_models import Delivery, Event, Round, RoundMention, Term, TermEvidence
 from monitor.store.models import Feed
 
@@ -29,9 +29,6 @@ class Route:
     digest: timedelta | None = None
 
 
-def _insert(s: Session) -> Any:
-    """The dialect's INSERT with ON CONFLICT support."""
-    return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def lock_facts(s: Session) -> None:
@@ -99,7 +96,7 @@ def save_round(s: Session, fact: RoundFact, now: datetime, article_id: int) -> N
 def add_round_mention(s: Session, round_id: int, article_id: int, sentence: str, status: str,
                       mention_date: date | None, now: datetime) -> None:
     """Evidence of a round; one per article and round."""
-    s.execute(_insert(s)(RoundMention).values(
+    s.execute(dialect_insert(s)(RoundMention).values(
         round_id=round_id, article_id=article_id, sentence=sentence[:2000], status=status,
         mention_date=mention_date, seen_at=now).on_conflict_do_nothing(
         index_elements=["round_id", "article_id"]))
@@ -120,7 +117,7 @@ def term_seen(s: Session, key: str, proposer: str | None) -> bool:
 def upsert_term(s: Session, fact: TermFact, now: datetime) -> tuple[TermFact, bool]:
     """Record a term; return it with its id and whether it is new."""
     ident = term_identity(fact.key, fact.proposer, fact.round_id)
-    new_id = s.execute(_insert(s)(Term).values(
+    new_id = s.execute(dialect_insert(s)(Term).values(
         identity=ident, key=fact.key, proposer=fact.proposer, round_id=fact.round_id,
         stance=fact.stance, attributes=fact.attributes, first_seen_at=now, updated_at=now,
     ).on_conflict_do_nothing(index_elements=["identity"]).returning(col(Term.id))).scalar()
@@ -142,7 +139,7 @@ def _with_id(fact: TermFact, term_id: int) -> TermFact:
 def add_term_evidence(s: Session, term_id: int, article_id: int, sentence: str, stance: str,
                       now: datetime) -> None:
     """Evidence of a term; one per article and term."""
-    s.execute(_insert(s)(TermEvidence).values(
+    s.execute(dialect_insert(s)(TermEvidence).values(
         term_id=term_id, article_id=article_id, sentence=sentence[:2000], stance=stance,
         seen_at=now).on_conflict_do_nothing(index_elements=["term_id", "article_id"]))
 
@@ -166,7 +163,7 @@ def feed_names(s: Session, feed_ids: Iterable[int]) -> dict[int, str]:
 def add_event(s: Session, event: NewEvent, now: datetime, routes: Sequence[Route]) -> str | None:
     """Put an event in the outbox with a delivery per interested channel; None if already there."""
     event_id = str(uuid.uuid4())
-    inserted = s.execute(_insert(s)(Event).values(
+    inserted = s.execute(dialect_insert(s)(Event).values(
         id=event_id, type=event.type, dedup_key=event.dedup_key, round_id=event.round_id,
         payload=event.payload, alerted=event.alerted, created_at=now,
     ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(col(Event.id))).scalar()
