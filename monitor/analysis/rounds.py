@@ -23,6 +23,8 @@ _COUNTRY_TALKS = re.compile(r"[\s-]+(?:talks|negotiations|summit|meeting)\b", re
 # A meeting word next to a place ("the Istanbul talks", "talks in Geneva", "Alaska summit")
 # says plainly that a particular negotiation is meant.
 _NEAR_VENUE = 24
+# "Witkoff and Rubio hold talks with Europeans and Ukrainians": talks, not a courtesy visit.
+_HOLD_TALKS = re.compile(r"\b(?:hold|holds|held|holding)\s+(?:\w+\s+)?talks\b", re.I)
 _OUTCOME_WORDS = 12
 _PLACE_OF = re.compile(r"\b(?:in|of|across|over|inside|to|into|on|against|toward|towards)\s+"
                        r"(?:the\s+)?$", re.I)
@@ -84,7 +86,9 @@ class RoundFinder:
         for hit in self.venues.find(sentence):
             head = sentence[max(0, hit.start - 12):hit.start]
             # A capital is a place only "in" or "at" it; "near Kyiv" is usually the front.
-            if hit.metonym and not _METONYM_PREP.search(head):
+            # ... or right before a meeting word ("Zelensky's White House meeting").
+            if hit.metonym and not (_METONYM_PREP.search(head)
+                                    or _COUNTRY_TALKS.match(sentence, hit.end)):
                 continue
             if _country_only(hit.venue) and not (_COUNTRY_PREP.search(head)
                                                  or _COUNTRY_TALKS.match(sentence, hit.end)):
@@ -191,7 +195,8 @@ class RoundFinder:
             return None
         third = parties - set(CORE) - _hosts(venue)
         if third and len(core) >= 2 and not (_BILATERAL.search(sentence)
-                                             or self.peace.search(sentence)):
+                                             or self.peace.search(sentence)
+                                             or _HOLD_TALKS.search(sentence)):
             return None  # "Kishida meets Zelenskiy as Xi meets Putin": visits, not talks
         if len(core) < 2:
             # A third country's leader meeting one side ("Xi and Putin hold talks") is

@@ -27,6 +27,9 @@ _PREP_BEFORE = re.compile(r"\b(?:in|on|at|against|to|into|for|with|of|over|acros
                           r"(?:the\s+|a\s+)?$", re.I)
 _CUE_WINDOW = 90
 _NEG_AFTER = 40
+# Obligation cues: their grammatical subject is the one obliged, not the one demanding.
+_OBLIGATION = re.compile(r"must|should|has to|have to|needs? to|должн\w*|повинн\w*|мусит\w*|мають|має",
+                         re.I)
 _OWNER_NEAR = 30
 # "no truce until Russia removes its forces": a negation does not reach across these.
 _CLAUSE_WORD = re.compile(r"\b(?:until|unless|if|before|after|while|when|once|but)\b|[,;:]", re.I)
@@ -232,10 +235,15 @@ def _holder(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> str |
         if after:
             return after[0].party
     head = sentence[:cue_start]
-    clause_start = 0
+    clause_start = boundary = 0
     for r in _REPORTING.finditer(head):
-        clause_start = r.end()
+        clause_start, boundary = r.end(), r.start()
     subjects = _subjects(sentence, parties)
+    if _OBLIGATION.fullmatch(cue.group(0)):
+        # "The Kremlin said Kyiv must withdraw": the one who says "must" demands it.
+        speaker = [p for p in subjects if p.start < boundary]
+        if speaker:
+            return speaker[0].party
     in_clause = [p for p in subjects if clause_start <= p.start < cue_start]
     if in_clause:
         return in_clause[0].party

@@ -96,3 +96,20 @@ def test_a_peacekeeping_pretext_is_not_a_settlement_term(analyze: AnalyzeText) -
     assert not analyze("Map shows what a Russian invasion could look like",
                        "Putin ordered troops into eastern Ukraine in what the Kremlin called "
                        "a 'peacekeeping' mission.").relevant
+
+
+@pytest.mark.parametrize(("title", "summary", "relevant"), [
+    ("У Абу-Дабі завершився другий раунд тристоронніх переговорів",
+     "Сторони домовилися про обмін 314 полоненими.", True),
+    ("Україна і Польща провели переговори щодо експорту зерна",
+     "Міністри аграрної політики зустрілися у Варшаві.", False),
+    ("Trump says Zelensky wants a deal, Putin may be destroying Russia by not making one", "",
+     True),
+    ("Thailand and Cambodia agree to extend ceasefire at talks in Kuala Lumpur",
+     "Russia's foreign ministry welcomed the truce.", False),
+    ("US and Russia swap prisoners in Abu Dhabi",
+     "A US-Russian dual national was freed in exchange for an alleged arms smuggler.", False),
+])
+def test_2025_26_wordings(analyze: AnalyzeText, title: str, summary: str,
+                          relevant: bool) -> None:
+    assert analyze(title, summary).relevant is relevant

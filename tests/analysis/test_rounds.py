@@ -202,3 +202,25 @@ def test_russian_names_of_us_envoys_are_parties(analyze: AnalyzeText) -> None:
                      published="2025-02-18T15:00:00+00:00")
     (r,) = result.rounds
     assert r.venue.city == "Riyadh" and r.status == "concluded"
+
+
+def test_named_building_before_a_meeting_word_is_the_venue(analyze: AnalyzeText) -> None:
+    result = analyze("Zelensky's White House meeting with Trump ends in shouting match",
+                     published="2025-02-28T20:00:00+00:00")
+    (r,) = result.rounds
+    assert r.venue.city == "Washington"
+
+
+def test_talks_with_europeans_present_are_still_a_round(analyze: AnalyzeText) -> None:
+    result = analyze("Witkoff, Rubio hold talks with Europeans and Ukrainians in Paris",
+                     "The US presented ideas for a ceasefire.",
+                     published="2025-04-17T17:00:00+00:00")
+    (r,) = result.rounds
+    assert r.venue.city == "Paris" and {"US", "UA"} <= set(r.parties)
+
+
+def test_a_cancelled_summit_is_no_round(analyze: AnalyzeText) -> None:
+    result = analyze("Trump cancels planned Budapest summit with Putin",
+                     published="2025-10-22T10:00:00+00:00")
+    assert result.relevant
+    assert result.rounds == ()

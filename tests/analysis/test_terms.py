@@ -161,3 +161,9 @@ def test_ukrainian_safe_navigation_is_maritime(analyze: AnalyzeText) -> None:
                      "Чорному морі", "Про це повідомили після переговорів делегацій у Ер-Ріяді.",
                      published="2025-03-25T20:00:00+00:00")
     assert term(result, "ceasefire.maritime") is not None
+
+
+def test_who_says_must_demands(analyze: AnalyzeText) -> None:
+    result = analyze("Кремль: Украина должна вывести войска из Донбасса",
+                     "Песков заявил, что это условие прекращения огня.")
+    assert term(result, "territory.withdrawal") == ("RU", "demanded")
