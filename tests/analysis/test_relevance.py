@@ -113,3 +113,21 @@ def test_a_peacekeeping_pretext_is_not_a_settlement_term(analyze: AnalyzeText) -
 def test_2025_26_wordings(analyze: AnalyzeText, title: str, summary: str,
                           relevant: bool) -> None:
     assert analyze(title, summary).relevant is relevant
+
+
+@pytest.mark.parametrize(("title", "summary", "relevant"), [
+    ("Ukrainian team led by Umerov arrives in Istanbul for talks", "", True),
+    ("Kremlin: revised US plan must reflect Alaska understandings", "", True),
+    ("Zelensky: Ukraine won't accept any deal made behind its back",
+     "He postponed a visit to avoid lending legitimacy to the US-Russia meeting.", True),
+    ("Israel strikes Iran's nuclear sites; Russia offers to mediate", "", False),
+    ("Trump and Xi agree trade truce at Busan summit", "Trump said they also discussed Ukraine.",
+     False),
+    ("Some Ukrainian soldiers freeze sperm amid war with Russia", "", False),
+    ("Against the odds, EU agrees to open membership negotiations with Ukraine",
+     "Orban left the room as leaders agreed.", False),
+    ("Germany appoints defence chief in time for key Ukraine meeting", "", False),
+])
+def test_third_probe_wordings(analyze: AnalyzeText, title: str, summary: str,
+                              relevant: bool) -> None:
+    assert analyze(title, summary).relevant is relevant

@@ -167,3 +167,16 @@ def test_who_says_must_demands(analyze: AnalyzeText) -> None:
     result = analyze("Кремль: Украина должна вывести войска из Донбасса",
                      "Песков заявил, что это условие прекращения огня.")
     assert term(result, "territory.withdrawal") == ("RU", "demanded")
+
+
+def test_third_probe_terms(analyze: AnalyzeText) -> None:
+    energy = analyze("Qatar-mediated talks on halting energy strikes between Russia and Ukraine")
+    assert term(energy, "ceasefire.energy") is not None
+    force = analyze("Paris declaration: allies commit to multinational force in Ukraine after "
+                    "ceasefire")
+    assert term(force, "security.foreign_troops") is not None
+    summit = analyze("Erdogan offers to host Russia-Ukraine peace summit")
+    assert term(summit, "process.leaders_meeting") is not None
+    delegations = analyze("Is the Ukraine-Russia meeting a path forward or a sideshow?",
+                          "Delegations meet on the Belarus border on Monday.")
+    assert term(delegations, "process.leaders_meeting") is None
