@@ -204,9 +204,10 @@ class Or(Node):
 
     def test(self, index: Index) -> bool:
         # Most documents hold none of the words a big OR needs: one set check rejects them.
-        words = index.positions
-        if (self._gated and not self._gated_words.isdisjoint(words)
-                and any(not g.isdisjoint(words) and part.test(index) for part, g in self._gated)):
+        # A dict view's isdisjoint walks the smaller side; a frozenset's would walk the dict.
+        words = index.positions.keys()
+        if (self._gated and not words.isdisjoint(self._gated_words)
+                and any(not words.isdisjoint(g) and part.test(index) for part, g in self._gated)):
             return True
         return any(part.test(index) for part in self._ungated)
 

@@ -74,7 +74,7 @@ class Relevance:
 
     def may_match(self, index: Index) -> bool:
         """False when no positive signal can possibly match."""
-        if not self.triggers.isdisjoint(index.positions):
+        if not index.positions.keys().isdisjoint(self.triggers):
             return True
         if "" in self.prefixes:
             return True
