@@ -40,7 +40,7 @@ WHEN_INDEX = "CREATE INDEX ix_articles_when ON articles ((coalesce(published_at,
 def upgrade() -> None:
     """Upgrade."""
     if op.get_bind().dialect.name == "sqlite":
-        for stmt in _fts("2 3 4"):
+        for stmt in _fts("3"):
             op.execute(stmt)
     op.execute(WHEN_INDEX)
 

@@ -73,12 +73,14 @@ def article_query(
     relevant: Annotated[bool | None, Query(description="relevant to the talks or not")] = None,
     sort: Annotated[Literal["relevance", "newest"] | None,
                     Query(description="relevance (default with q) or newest")] = None,
+    collapse: Annotated[bool, Query(description="one article per story")] = False,
     limit: Limit = 20,
     cursor: CursorText = None,
 ) -> ArticleQuery:
-    """The search parameters shared by the API, the web page and the Atom feed."""
+    """The search parameters shared by the API and the Atom feed."""
     return ArticleQuery(q=q, since=since, until=until, feed=feed, round=round, term=term,
-                        proposer=proposer, relevant=relevant, sort=sort, limit=limit, cursor=cursor)
+                        proposer=proposer, relevant=relevant, sort=sort, collapse=collapse,
+                        limit=limit, cursor=cursor)
 
 
 @router.get("/api/articles", response_model=Page[ArticleHit], tags=["articles"])

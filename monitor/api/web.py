@@ -48,6 +48,8 @@ def _form_query(params: dict[str, str]) -> ArticleQuery:
 
     def get(name: str) -> str | None:
         v = params.get(name, "").strip()
+        if "\x00" in v:
+            raise BadQuery(f"{name}: must not contain NUL characters")
         return v or None
 
     try:
@@ -60,13 +62,13 @@ def _form_query(params: dict[str, str]) -> ArticleQuery:
     return ArticleQuery(q=get("q"), since=since, until=until, feed=feed, round=round_id,
                         term=get("term"), proposer=get("proposer"), relevant=relevant,
                         sort=sort if sort in ("relevance", "newest") else None,  # type: ignore[arg-type]
-                        limit=20, cursor=get("cursor"))
+                        collapse=get("collapse") in ("1", "on", "true"), limit=20, cursor=get("cursor"))
 
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, svc: Svc) -> Response:
     """Search articles; a bad query is shown in the page with status 400."""
-    params = {k: v for k, v in request.query_params.items() if "\x00" not in v}
+    params = dict(request.query_params.items())
     page: Page[Any] | None = None
     error = None
     status = 200
@@ -82,6 +84,6 @@ def search_page(request: Request, svc: Svc) -> Response:
         next_url = f"{request.url.path}?{urlencode(kept | {'cursor': page.next_cursor})}"
     feed_url = f"{request.url_for('search_feed')}?{urlencode(kept)}"
     ctx = {"q": query.q, "since": query.since, "until": query.until, "relevant": query.relevant,
-           "round": query.round, "page": page, "error": error, "next_url": next_url,
-           "feed_url": feed_url}
+           "round": query.round, "collapse": query.collapse, "page": page, "error": error,
+           "next_url": next_url, "feed_url": feed_url}
     return templates.TemplateResponse(request, "search.html", ctx, status_code=status)

@@ -105,6 +105,7 @@ def articles_search(
     relevant: Annotated[bool | None, typer.Option(
         "--relevant/--irrelevant", help="Only relevant (or irrelevant) articles.")] = None,
     sort: Annotated[str | None, typer.Option(help="relevance (default with a query) or newest.")] = None,
+    collapse: Annotated[bool, typer.Option("--collapse", help="One article per story.")] = False,
     limit: Annotated[int, typer.Option(min=1, help="Articles per page.")] = 20,
     cursor: Annotated[str | None, typer.Option(help="Continue after a page (its next_cursor).")] = None,
     as_json: AsJson = False,
@@ -123,8 +124,8 @@ def articles_search(
         s: Sort | None = sort  # type: ignore[assignment]
         page = svc.search(ArticleQuery(q=query, since=dates[0], until=dates[1],
                                        feed=_feed_id(svc, feed), round=round_id, term=term,
-                                       proposer=proposer, relevant=relevant, sort=s, limit=limit,
-                                       cursor=cursor))
+                                       proposer=proposer, relevant=relevant, sort=s,
+                                       collapse=collapse, limit=limit, cursor=cursor))
     if as_json:
         _dump(page)
         return

@@ -34,6 +34,7 @@ class ArticleQuery:
     proposer: str | None = None
     relevant: bool | None = None
     sort: Sort | None = None
+    collapse: bool = False  # one article per story
     limit: int = 20
     cursor: str | None = None
 
@@ -117,14 +118,26 @@ def search_articles(session: Session, p: ArticleQuery, limits: Limits) -> Page[A
     conds = [a.c.id <= as_of, *_filters(dialect, a, p)]
     key: ColumnElement[Any]
     id_col: ColumnElement[Any]
-    if m:
+    if m or p.collapse:
         # A text search ranks the newest `limits.window` matches only: finding them follows the
         # index in id order and stops, so a word in half the store costs what a rare one does.
-        inner_key = m.rank if sort == "relevance" else _when(a)
-        inner = (select(a.c.id.label("id"), inner_key.label("k")).select_from(m.source)
-                 .where(m.where, *conds).order_by(m.newest_first).limit(limits.window)).subquery("w")
-        key, id_col = inner.c.k, inner.c.id
-        stmt: Select[Any] = select(id_col, key, func.count().over())
+        if m:
+            inner_key = m.rank if sort == "relevance" else _when(a)
+            inner = (select(a.c.id.label("id"), inner_key.label("k"), a.c.story_id.label("s"))
+                     .select_from(m.source).where(m.where, *conds).order_by(m.newest_first))
+        else:
+            inner = (select(a.c.id.label("id"), _when(a).label("k"), a.c.story_id.label("s"))
+                     .where(*conds).order_by(_when(a).desc(), a.c.id.desc()))
+        w = inner.limit(limits.window).subquery("w")
+        if p.collapse:  # one article per story: its best (or newest) in the window
+            rn = func.row_number().over(partition_by=func.coalesce(w.c.s, -w.c.id),
+                                        order_by=(w.c.k.desc(), w.c.id.desc()))
+            c = select(w.c.id, w.c.k, rn.label("rn"), func.count().over().label("n")).subquery("c")
+            key, id_col = c.c.k, c.c.id
+            stmt: Select[Any] = select(id_col, key, c.c.n).where(c.c.rn == 1)
+        else:
+            key, id_col = w.c.k, w.c.id
+            stmt = select(id_col, key, func.count().over())
     else:
         key, id_col = _when(a), a.c.id
         stmt = select(id_col, key, literal(0)).where(*conds)
@@ -140,7 +153,7 @@ def search_articles(session: Session, p: ArticleQuery, limits: Limits) -> Page[A
         stmt = stmt.where(_after(key, id_col, cur, sort))
     stmt = stmt.order_by(key.desc(), id_col.desc()).offset(offset).limit(limit + 1)
     rows = session.execute(stmt).all()
-    window_full = bool(rows) and m is not None and int(rows[0][2]) >= limits.window
+    window_full = bool(rows) and int(rows[0][2]) >= limits.window
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
@@ -180,7 +193,8 @@ def _hits(session: Session, ids: list[int], query: Query | None,
     a = search.articles_table()
     f = Feed.__table__  # type: ignore[attr-defined]
     stmt = (select(a.c.id, a.c.title, a.c.url, a.c.feed_id, a.c.published_at, a.c.fetched_at,
-                   a.c.relevant, a.c.score, a.c.summary, func.coalesce(f.c.name, f.c.title, f.c.url))
+                   a.c.relevant, a.c.score, a.c.summary, func.coalesce(f.c.name, f.c.title, f.c.url),
+                   a.c.story_id)
             .join(f, f.c.id == a.c.feed_id).where(a.c.id.in_(ids)))
     rows = {int(r[0]): r for r in session.execute(stmt).all()}
     snips = search.snippets(session, query, ids) if query else {}
@@ -192,7 +206,8 @@ def _hits(session: Session, ids: list[int], query: Query | None,
         snippet = snips.get(i) or search.plain_excerpt(r.summary or "")
         out.append(ArticleHit(id=i, title=r.title, url=r.url, source=r[9], feed_id=r.feed_id,
                               published_at=r.published_at or r.fetched_at, relevant=r.relevant,
-                              score=r.score, rank=ranks.get(i), snippet_html=snippet))
+                              score=r.score, rank=ranks.get(i), snippet_html=snippet,
+                              story_id=r.story_id))
     return out
 
 

@@ -23,7 +23,7 @@ from monitor.query.errors import BadQuery
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
-MIN_PREFIX = 2  # "a*" would match most of the index
+MIN_PREFIX = 3  # shorter prefixes match much of the index; the FTS5 prefix index holds 3
 # The text search configuration on PostgreSQL: no stemming and no stop words, so that both
 # backends match the same words and prefixes behave predictably (see the search migration).
 PG_CONFIG = "simple"

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert
-from sqlmodel import Session
+from sqlalchemy import Engine, insert, update
+from sqlmodel import Session, col
 
 from monitor.store.facts_models import Delivery, Event, Round, RoundMention, Term, TermEvidence
 from monitor.store.models import Article, ArticleEntry, Feed
+from monitor.store.story_models import Story
 
 T0 = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -56,6 +57,7 @@ class Seeded:
     rounds: list[int] = field(default_factory=list)
     terms: list[int] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    story: int | None = None  # fillers[:10] are one story
 
 
 def add_article(s: Session, feed_id: int, title: str, summary: str, content: str, when: datetime,
@@ -93,6 +95,12 @@ def seed(engine: Engine) -> Seeded:
                 s, out.feeds[i % 2], f"Update {i} on the front", f"Ceasefire talk number {i}.",
                 "Routine report. " * (i % 5 + 1), T0 + timedelta(days=10, hours=i), True,
                 _analysis([("ceasefire.general", "UA")])))
+        story = Story(representative_id=out.fillers[0], first_seen_at=T0, updated_at=T0,
+                      article_count=10, outlets=["Wire One", "Daily Two"])
+        s.add(story)
+        s.flush()
+        s.execute(update(Article).where(col(Article.id).in_(out.fillers[:10])).values(story_id=story.id))
+        out.story = story.id
         r1 = Round(ordinal=2, city="Istanbul", country="Turkey", start_date=date(2025, 6, 2),
                    status="concluded", parties=["RU", "UA"], outcome="no ceasefire",
                    status_history=[{"status": "announced", "at": "2025-05-30T10:00:00Z"},

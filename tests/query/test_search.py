@@ -67,7 +67,7 @@ def test_syntax_words_phrases_or_exclude_prefix(store: tuple[QueryService, Seede
     ('"cease fire"*', "after a word"),
     ("U.S*", "letters or digits"),
     ("!!! ...", "no words"),
-    ("a*", "at least 2"),
+    ("ab*", "at least 3"),
 ])
 def test_syntax_errors_are_clear(store: tuple[QueryService, Seeded, str], q: str, message: str) -> None:
     """A malformed query is a BadQuery naming the problem, never a database error."""
@@ -198,6 +198,29 @@ def test_search_ranks_the_newest_window(db_url: str) -> None:
         page = svc.search(ArticleQuery(q="ceasefire", limit=50, sort=sort))  # type: ignore[arg-type]
         assert sorted(h.id for h in page.items) == matching[-5:] and page.truncated
     svc.close()
+
+
+def test_collapse_by_story(store: tuple[QueryService, Seeded, str]) -> None:
+    """With collapse, a story shows once: its best match (or its newest article)."""
+    svc, s, _ = store
+    plain = ids(svc, q="ceasefire", limit=100)
+    collapsed = ids(svc, q="ceasefire", limit=100, collapse=True)
+    story = set(s.fillers[:10])
+    assert len(collapsed) == len(plain) - 9
+    best = next(i for i in plain if i in story)
+    assert collapsed == [i for i in plain if i not in story or i == best]
+    newest = ids(svc, limit=100, collapse=True)
+    assert [i for i in newest if i in story] == [max(story)]
+    hit = svc.search(ArticleQuery(q="ceasefire", collapse=True, limit=100)).items
+    assert {h.story_id for h in hit if h.id in story} == {s.story}
+    pages, cursor = [], None
+    while True:  # cursor pages over the collapsed list
+        page = svc.search(ArticleQuery(q="ceasefire", collapse=True, limit=4, cursor=cursor))
+        pages += [h.id for h in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert pages == collapsed
 
 
 def test_time_limit_stops_a_long_query(db_url: str) -> None:
