@@ -27,7 +27,6 @@ import feedfarm
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 R2E_VERSION = "3.14"
-PAGE = os.sysconf("SC_PAGE_SIZE")
 CASES = {1: "first poll (all new)", 2: "second poll, 304s", 3: "second poll, same bytes"}
 
 
@@ -36,7 +35,8 @@ class Run:
     """One measured process tree."""
 
     wall: float
-    peak_mb: float
+    peak_mb: float  # PSS of the process tree
+    rss_mb: float  # RSS summed over the tree (shared pages counted once per process)
     rc: int
     out: str
 
@@ -58,19 +58,28 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants now."""
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) bytes of a process and all its descendants now.
+
+    RSS counts pages shared between the processes (forked workers, libraries) once per
+    process; PSS splits each shared page between its users, so the tree's PSS is what it costs.
+    """
     kids = _children()
-    todo, total = [pid], 0
+    todo, rss, pss = [pid], 0, 0
     while todo:
         p = todo.pop()
         todo.extend(kids.get(p, ()))
         try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * PAGE
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
         except OSError:
             continue
-    return total
+    return rss, pss
 
 
 def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path = ROOT,
@@ -79,16 +88,17 @@ def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path 
     started = time.perf_counter()
     proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    peak = 0
+    peak = peak_rss = 0
     out: list[str] = []
     reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else ""))
     reader.start()
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        rss, pss = tree_memory(proc.pid)
+        peak, peak_rss = max(peak, pss), max(peak_rss, rss)
         time.sleep(every)
     wall = time.perf_counter() - started
     reader.join()
-    return Run(wall, peak / 2**20, proc.returncode, "".join(out))
+    return Run(wall, peak / 2**20, peak_rss / 2**20, proc.returncode, "".join(out))
 
 
 def ensure_rss2email(venv: Path) -> Path:
@@ -139,13 +149,14 @@ def run_floor(urls_file: Path) -> tuple[float, float, int]:
     return float(data["seconds"]), run.peak_mb, int(data["entries"])
 
 
-def setup_monitor(work: Path, urls: Sequence[str]) -> dict[str, str]:
+def setup_monitor(work: Path, urls: Sequence[str], stories: bool = True) -> dict[str, str]:
     """A fresh store with every feed configured; returns the environment to run in."""
     db = work / "monitor.db"
     feeds = "".join(f'\n[[feeds]]\nurl = "{u}"\n' for u in urls)
     (work / "monitor.toml").write_text(
         f'[database]\nurl = "sqlite:///{db}"\n\n[fetch]\n'
-        'user_agent = "talks-monitor-bench/0.1"\n' + feeds)
+        'user_agent = "talks-monitor-bench/0.1"\n\n'
+        f"[stories]\nenabled = {str(stories).lower()}\n" + feeds)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     env["MONITOR_CONFIG"] = str(work / "monitor.toml")
     subprocess.run([str(VENV_BIN / "monitor"), "db", "upgrade"], env=env, cwd=ROOT, check=True,
@@ -191,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--hosts", type=int, default=25, help="loopback addresses the farm uses")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "poll")
     ap.add_argument("--no-rss2email", action="store_true", help="measure only the monitor")
+    ap.add_argument("--no-stories", action="store_true",
+                    help="monitor without level 3 of dedup (stories), to see what it costs")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1,
                     help="cores the monitor may use, for the floor ratio")
     args = ap.parse_args(argv)
@@ -207,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         floor, floor_mb, floor_entries = run_floor(out / "urls.json")
         print(f"floor: feedparser.parse of {args.feeds} feeds ({floor_entries} entries) in "
               f"{floor:.2f}s, one process", flush=True)
-        env = setup_monitor(out / "monitor", urls)
+        env = setup_monitor(out / "monitor", urls, stories=not args.no_stories)
         r2e_args = setup_rss2email(out / "rss2email", urls)
         results: dict[int, tuple[Run, Run | None]] = {}
         for case in (1, 2, 3):
@@ -215,13 +228,15 @@ def main(argv: list[str] | None = None) -> None:
             farm_call(port, "reset")
             mon = measure([str(VENV_BIN / "monitor"), "poll", "-q"], env=env)
             stats = farm_call(port, "reset")
-            print(f"case {case} monitor: {mon.wall:.2f}s {mon.peak_mb:.0f} MB rc={mon.rc} "
+            print(f"case {case} monitor: {mon.wall:.2f}s PSS {mon.peak_mb:.0f} MB "
+                  f"RSS {mon.rss_mb:.0f} MB rc={mon.rc} "
                   f"farm={stats} | {_last(mon.out)}", flush=True)
             theirs = None
             if r2e is not None:
                 theirs = measure([str(r2e), *r2e_args, "run", "--no-send"])
                 stats = farm_call(port, "reset")
-                print(f"case {case} rss2email: {theirs.wall:.2f}s {theirs.peak_mb:.0f} MB "
+                print(f"case {case} rss2email: {theirs.wall:.2f}s PSS {theirs.peak_mb:.0f} MB "
+                      f"RSS {theirs.rss_mb:.0f} MB "
                       f"rc={theirs.rc} farm={stats} | {_last(theirs.out)}", flush=True)
             results[case] = (mon, theirs)
         stored = count_articles(out / "monitor")
@@ -231,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
         farm.wait()
     print(f"\n{args.feeds} feeds; monitor stored {stored} articles, rss2email saw {seen} entries; "
           f"floor {floor:.2f}s ({floor_mb:.0f} MB), cores {args.cores}\n")
-    print(f"{'case':<28} {'monitor s':>8} {'MB':>7}  {'r2e s':>8} {'MB':>7}  {'mon/r2e':>9} "
+    print(f"{'case':<28} {'monitor s':>8} {'PSS MB':>7}  {'r2e s':>8} {'PSS MB':>7}  {'mon/r2e':>9} "
           f"{'mon/floor*':>10}")
     for case, (mon, theirs) in results.items():
         print(_row(f"{case}. {CASES[case]}", mon, theirs, floor if case == 1 else None, args.cores))
@@ -239,7 +254,8 @@ def main(argv: list[str] | None = None) -> None:
           f"whole benchmark {time.perf_counter() - t0:.0f}s")
     (out / "results.json").write_text(json.dumps({
         "feeds": args.feeds, "floor_s": floor, "cores": args.cores, "stored": stored,
-        "cases": {c: {"monitor": [m.wall, m.peak_mb], "rss2email": [r.wall, r.peak_mb] if r else None}
+        "cases": {c: {"monitor": [m.wall, m.peak_mb, m.rss_mb],
+                      "rss2email": [r.wall, r.peak_mb, r.rss_mb] if r else None}
                   for c, (m, r) in results.items()}}, indent=1))
 
 

@@ -79,7 +79,10 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=settings.max_redirects,
             headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
-            limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=20),
+            # Keep every connection the limits allow: closing one only to open another to the
+            # next host of the batch costs a handshake and httpcore's bookkeeping per feed.
+            limits=httpx.Limits(max_connections=settings.concurrency,
+                                max_keepalive_connections=settings.concurrency),
             transport=transport,
         )
 

@@ -23,6 +23,7 @@ from monitor.store.articles import Analysed, StoredArticle, known_keys, store_en
 from monitor.store.db import session_scope
 from monitor.store.feeds import record_outcome
 from monitor.values import Entry, FeedRef, FetchResult, ParsedFeed, PollReport
+from monitor.worker import analyse_entries, verdict
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -61,8 +62,12 @@ def make_parse_pool(workers: int) -> Executor:
         workers = max(1, (os.cpu_count() or 2))
     if workers == 1:
         return ThreadPoolExecutor(1, thread_name_prefix="parse")
-    # spawn, not fork: the daemon has threads (scheduler, DB) that fork would copy half-alive.
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    # Not fork: the daemon has threads (scheduler, DB) that fork would copy half-alive. Not
+    # spawn either: it re-imports the whole CLI in every worker (seconds of CPU each). Workers
+    # fork from a single-threaded server that has imported the parser and the analysis once.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["monitor.worker", "monitor.analysis"])
+    return ProcessPoolExecutor(workers, mp_context=ctx)
 
 
 @dataclass
@@ -83,6 +88,13 @@ class Pipeline:
         """Default executors: one parser thread, one DB writer thread."""
         self.parse_pool = self.parse_pool or ThreadPoolExecutor(1, thread_name_prefix="parse")
         self.db_pool = self.db_pool or ThreadPoolExecutor(1, thread_name_prefix="store")
+        # Feeds between fetch and store at once: enough to keep the parsers and the writer busy,
+        # few enough that fetched bodies and parsed entries never pile up in memory.
+        self._gate = asyncio.Semaphore(2 * self.settings.fetch.concurrency)
+        # Analysis is CPU work too: do it in the parse processes when they can load the same
+        # vocabulary (the stage the daemon built from settings), so the writer thread only writes.
+        self._analyse_remote = (isinstance(self.parse_pool, ProcessPoolExecutor)
+                                and isinstance(self.analyzer, AnalysisStage))
 
     async def _in(self, pool: Executor | None, fn: Callable[..., Any], *args: Any) -> Any:
         """Run blocking work off the event loop."""
@@ -90,6 +102,11 @@ class Pipeline:
 
     async def poll(self, feed: FeedRef, headers: dict[str, str] | None = None) -> PollReport:
         """Poll one leased feed and record everything about it; never raises for feed faults."""
+        async with self._gate:
+            return await self._poll(feed, headers)
+
+    async def _poll(self, feed: FeedRef, headers: dict[str, str] | None) -> PollReport:
+        """Fetch, parse in a worker, dedup and analyse, store in the writer thread."""
         result = await self.fetcher.fetch(feed, {**dict(feed.headers), **(headers or {})})
         parsed: ParsedFeed | None = None
         if result.kind == "ok" and result.body is not None:
@@ -104,7 +121,9 @@ class Pipeline:
         if result.body is not None:
             result = replace(result, body=None)  # drop the bytes before the long await
         try:
-            report: PollReport = await self._in(self.db_pool, self._save, feed, result, parsed)
+            known, items = await self._new_entries(feed, parsed)
+            report: PollReport = await self._in(self.db_pool, self._save, feed, result, parsed,
+                                                known, items)
         except Exception as exc:
             log.exception("store: saving poll of feed %s (%s) failed", feed.id, feed.url,
                           extra={"feed_id": feed.id, "url": feed.url, "stage": "store"})
@@ -114,13 +133,36 @@ class Pipeline:
         metrics.ARTICLES.inc(report.new_articles)
         return report
 
-    def _save(self, feed: FeedRef, result: FetchResult, parsed: ParsedFeed | None) -> PollReport:
-        """Dedup, analyse and store in one transaction, with the feed's new state."""
+    async def _new_entries(self, feed: FeedRef, parsed: ParsedFeed | None
+                           ) -> tuple[dict[str, str], list[Analysed]]:
+        """Level 1 of dedup (keys already stored), then the analysis of what is new or edited."""
+        if parsed is None or not parsed.entries:
+            return {}, []
+        known: dict[str, str] = await self._in(self.db_pool, known_keys, self.engine, feed.id,
+                                               [e.item_key for e in parsed.entries])
+        todo = [e for e in parsed.entries if known.get(e.item_key) != e.content_hash]
+        if not todo:
+            return known, []
+        if self._analyse_remote and isinstance(self.analyzer, AnalysisStage):
+            version = self.analyzer.version
+            config_dir = self.settings.analysis.config_dir
+            try:
+                verdicts = await self._in(self.parse_pool, analyse_entries,
+                                          str(config_dir) if config_dir else None, version, todo,
+                                          feed.url)
+            except Exception as exc:  # a dead worker: analyse here instead
+                log.warning("analyze: worker failed (%r); analysing in the daemon", exc)
+                verdicts = None
+            if verdicts is not None:
+                return known, [Analysed(e, v[0], v[1], v[2], version) if v else Analysed(e)
+                               for e, v in zip(todo, verdicts, strict=True)]
+        items = await self._in(self.db_pool, lambda: [self._analyse(e, feed.url) for e in todo])
+        return known, items
+
+    def _save(self, feed: FeedRef, result: FetchResult, parsed: ParsedFeed | None,
+              known: dict[str, str], items: Sequence[Analysed]) -> PollReport:
+        """Store new entries and the feed's new state in one transaction."""
         now = self.clock()
-        entries = parsed.entries if parsed else ()
-        known = known_keys(self.engine, feed.id, (e.item_key for e in entries)) if entries else {}
-        todo = [e for e in entries if known.get(e.item_key) != e.content_hash]
-        items = [self._analyse(e, feed.url) for e in todo]
         errors = feed.error_count + 1 if result.failed else 0
         when = next_check(now, result, self.settings.fetch, interval_seconds=feed.interval_seconds,
                           error_count=errors, ttl_seconds=parsed.ttl_seconds if parsed else None)
@@ -172,12 +214,6 @@ class AnalysisStage:
 
     def analyze_entry(self, entry: Entry, source: str | None) -> Analysed:
         """Analyse one entry into what the store keeps."""
-        from monitor.analysis import Item
-
-        item = Item(id=None, title=entry.title, summary=entry.summary, content=entry.content,
-                    url=entry.url, published=entry.published, source=source)
-        result = self.analyzer.analyze(item)
-        data = result.to_json(None)
-        data.pop("id", None)
-        return Analysed(entry, result.relevant, result.score, data, self.version)
+        relevant, score, data = verdict(self.analyzer, entry, source)
+        return Analysed(entry, relevant, score, data, self.version)
 

@@ -1,0 +1,60 @@
+"""What the parse processes run: parsing a document, and analysing the entries found new.
+
+Kept apart from monitor.pipeline so a worker imports the parser and the analysis, never the
+store (SQLAlchemy, the models): workers stay small and start fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from monitor.parser import parse_feed
+from monitor.values import Entry
+
+log = logging.getLogger("monitor.worker")
+
+# relevant, score, the JSON kept in the store; None when the analysis of that entry failed.
+Verdict = tuple[bool, float, dict[str, Any]] | None
+
+__all__ = ["analyse_entries", "parse_feed", "verdict"]
+
+
+def verdict(analyzer: Any, entry: Entry, source: str | None) -> tuple[bool, float, dict[str, Any]]:
+    """One entry through the analysis package, as the store keeps it."""
+    from monitor.analysis import Item
+
+    item = Item(id=None, title=entry.title, summary=entry.summary, content=entry.content,
+                url=entry.url, published=entry.published, source=source)
+    result = analyzer.analyze(item)
+    data = result.to_json(None)
+    data.pop("id", None)
+    return result.relevant, result.score, data
+
+
+@lru_cache(maxsize=4)
+def _analyzer(config_dir: str | None) -> Any:
+    """The analyzer of a config directory, loaded once per process."""
+    from monitor.analysis import load_analyzer
+
+    return load_analyzer(Path(config_dir) if config_dir else None)
+
+
+def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entry],
+                    source: str | None) -> list[Verdict] | None:
+    """Verdicts for entries; None when this process's vocabulary is not the daemon's version."""
+    analyzer = _analyzer(config_dir)
+    if analyzer.version != version:
+        return None  # the files changed since the daemon loaded them: let it analyse
+    out: list[Verdict] = []
+    for entry in entries:
+        try:
+            out.append(verdict(analyzer, entry, source))
+        except Exception:  # a rule that trips on odd text must not lose the article
+            log.exception("analyze: entry %s of %s failed; stored unanalysed", entry.item_key,
+                          source, extra={"url": source, "stage": "analyze"})
+            out.append(None)
+    return out
