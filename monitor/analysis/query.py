@@ -30,7 +30,7 @@ class QueryError(ValueError):
 class Index:
     """Positions of each token of a document, built once and shared by every query."""
 
-    __slots__ = ("_sorted", "cache", "positions", "words")
+    __slots__ = ("_initials", "_sorted", "cache", "positions", "words")
 
     def __init__(self, words: Sequence[str]) -> None:
         self.words = words
@@ -41,9 +41,16 @@ class Index:
         # Wildcard lookups are shared by many queries, so their results are kept.
         self.cache: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None
+        self._initials: set[str] | None = None
 
     def with_prefix(self, prefix: str) -> list[int]:
         """Sorted positions of all words starting with `prefix` (binary search)."""
+        # Most documents are in one script: a Cyrillic prefix in an English document (and
+        # the reverse) is answered from the set of initial letters, without a search.
+        if self._initials is None:
+            self._initials = {w[0] for w in self.positions}
+        if prefix and prefix[0] not in self._initials:
+            return []
         if self._sorted is None:
             self._sorted = sorted(self.positions)
         words = self._sorted
