@@ -240,11 +240,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default server.port).")] = None,
 ) -> None:
     """Serve the HTTP API, the web page and the Atom feeds (read-only), without the daemon."""
-    import uvicorn
-
-    from monitor.api import create_app
+    from monitor.api.server import serve_until_signal
 
     settings = state.settings()
-    application = create_app(settings)
-    uvicorn.run(application, host=host or settings.server.host,
-                port=port if port is not None else settings.server.port, log_config=None)
+    if host:
+        settings.server.host = host
+    if port is not None:
+        settings.server.port = port
+    serve_until_signal(settings)
