@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import signal
+import tomllib
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor import metrics
 from monitor.pipeline import utcnow
 from monitor.store.db import make_engine
 from monitor.store.feeds import claim_feeds, due_count
+from tests.daemon_proc import DaemonProcess, wait_until, write_config
 from tests.feedserver import FeedServer, Route, make_items, rss
-from tests.helpers import add, poll_all, settings_for
+from tests.helpers import add, counts, poll_all, settings_for
 
 
 def _samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -56,3 +61,40 @@ def test_polls_and_queue_depth_are_exported(db_url: str, feed_server: FeedServer
     key = ("monitor_lease_takeovers_total", (("kind", "feed"),))
     assert final[key] - after.get(key, 0.0) == 2
     engine.dispose()
+
+
+def test_daemon_serves_metrics_over_http(tmp_path: Path, sqlite_template: Path,
+                                         feed_server: FeedServer) -> None:
+    """A running daemon's /metrics is scraped over loopback and parsed by prometheus_client."""
+    db = tmp_path / "m.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    url = feed_server.add("/m.xml", rss(make_items("m", 3)))
+    config = write_config(tmp_path / "m.toml", f"sqlite:///{db}", [url])
+    port = tomllib.loads(config.read_text())["server"]["port"]
+    engine: Any = make_engine(f"sqlite:///{db}")
+    daemon = DaemonProcess(config, tmp_path / "d.log")
+    try:
+        wait_until(lambda: counts(engine)[0] == 3, 60, "the feed to be stored")
+
+        def scraped() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
+            try:
+                resp = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+            except httpx.HTTPError:
+                return None
+            assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
+            return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                    for fam in text_string_to_metric_families(resp.text) for s in fam.samples}
+
+        wait_until(lambda: scraped() is not None, 30, "the API to answer")
+        samples = scraped()
+        assert samples is not None
+        assert samples[("monitor_polls_total", (("outcome", "ok"),))] >= 1
+        assert samples[("monitor_articles_stored_total", ())] == 3
+        assert ("monitor_queue_depth", (("queue", "deliveries_pending"),)) in samples
+        assert samples[("monitor_queue_depth", (("queue", "feeds_due"),))] == 0
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(20) == 0
+    finally:
+        if daemon.proc.poll() is None:
+            daemon.kill()
+        engine.dispose()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from monitor import metrics
 from monitor.api import atom, errors, routes, web
+from monitor.api import metrics as metrics_route
 from monitor.query import Limits, QueryService
 from monitor.settings import Settings
+from monitor.store.depths import queue_depths
 
 DESCRIPTION = """Read-only access to the peace-talks monitor's store: articles (full-text search
 with filters and cursor pages), rounds of talks, ceasefire terms, feeds and alerts.
@@ -39,4 +43,6 @@ def create_app(settings: Settings, *, service: QueryService | None = None,
     app.include_router(routes.router)
     app.include_router(atom.router)
     app.include_router(web.router)
+    app.include_router(metrics_route.router)
+    metrics.register_store_gauges(lambda: queue_depths(svc.engine, datetime.now(UTC)))
     return app

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from monitor import metrics
 from monitor.delivery.channel import Channel, DeliveryError
 from monitor.settings import AlertSettings
 from monitor.store.outbox import Claimed, claim_deliveries, mark_attempt_failed, mark_delivered
@@ -92,6 +93,7 @@ class Deliverer:
             log.exception("delivery: channel %s crashed", channel.name)
             return self._failed_all(group, f"{type(exc).__name__}: {exc}")
         mark_delivered(self.engine, [c.delivery_id for c in group], self.owner, self.clock())
+        metrics.DELIVERIES.labels(channel.name, "delivered").inc(len(group))
         for c in group:
             log.info("delivery: %s %s → %s delivered (attempt %d)", c.alert.type, c.alert.id,
                      c.channel, c.attempts)
@@ -108,11 +110,13 @@ class Deliverer:
         """Schedule the next attempt, or give up after max_attempts."""
         if final or c.attempts >= self.settings.max_attempts:
             mark_attempt_failed(self.engine, c.delivery_id, self.owner, error, None)
+            metrics.DELIVERIES.labels(c.channel, "failed").inc()
             log.error("delivery: %s %s → %s failed for good after %d attempts: %s",
                       c.alert.type, c.alert.id, c.channel, c.attempts, error)
             return DeliveryReport(failed=1)
         delay = backoff(c.attempts, self.settings.backoff_base, self.settings.backoff_cap, self.rng)
         mark_attempt_failed(self.engine, c.delivery_id, self.owner, error, self.clock() + delay)
+        metrics.DELIVERIES.labels(c.channel, "retrying").inc()
         log.warning("delivery: %s %s → %s attempt %d failed, retry in %.0fs: %s", c.alert.type,
                     c.alert.id, c.channel, c.attempts, delay.total_seconds(), error)
         return DeliveryReport(retrying=1)

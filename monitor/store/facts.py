@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from monitor import metrics
 from monitor.events.model import NewEvent, RoundFact, TermFact, Venue
 from monitor.store.articles import dialect_insert
 from monitor.store.facts_models import Delivery, Event, Round, RoundMention, Term, TermEvidence
@@ -169,6 +170,7 @@ def add_event(s: Session, event: NewEvent, now: datetime, routes: Sequence[Route
     ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(col(Event.id))).scalar()
     if inserted is None:
         return None
+    metrics.EVENTS.labels(event.type).inc()
     if event.alerted:
         for route in routes:
             if event.type in route.events:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, or_, text, update
 from sqlmodel import Session, col, select
 
+from monitor import metrics
 from monitor.store.db import session_scope
 from monitor.store.facts_models import Delivery, Event
 
@@ -80,6 +81,8 @@ def claim_deliveries(engine: Engine, owner: str, now: datetime, lease: timedelta
             col(Event.id).in_({r.event_id for r in rows})))}
         out = []
         for r in rows:
+            if r.status == "sending":  # its holder died or stalled past the lease
+                metrics.LEASE_TAKEOVERS.labels("delivery").inc()
             r.status, r.lease_owner, r.lease_expires_at = "sending", owner, now + lease
             r.attempts += 1
             assert r.id is not None
