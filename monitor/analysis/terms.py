@@ -62,6 +62,7 @@ class TermRule:
     min_core_parties: int
     possessive: bool
     keep_name: bool
+    blocker: re.Pattern[str] | None = None  # a sentence matching it does not state the term
 
 
 class TermFinder:
@@ -74,7 +75,9 @@ class TermFinder:
                 TermRule(t["key"], compile_list(t["patterns"], f"terms.{t['key']}"),
                          tuple(t.get("suppresses", ())), tuple(t.get("requires", ())),
                          int(t.get("min_core_parties", 0)), bool(t.get("possessive", False)),
-                         bool(t.get("name", False)))
+                         bool(t.get("name", False)),
+                         compile_list(t["blockers"], f"terms.{t['key']}.blockers")
+                         if t.get("blockers") else None)
                 for t in table.get("term", [])
             )
             self.stances = {s: compile_list(table["stance"][s], f"terms.stance.{s}")
@@ -125,6 +128,8 @@ class TermFinder:
         found: list[tuple[TermMention, bool]] = []
         for rule, m in matches:
             if rule.key in suppressed:
+                continue
+            if rule.blocker is not None and rule.blocker.search(sentence):
                 continue
             if rule.requires and not codes.intersection(rule.requires):
                 continue

@@ -224,3 +224,19 @@ def test_a_cancelled_summit_is_no_round(analyze: AnalyzeText) -> None:
                      published="2025-10-22T10:00:00+00:00")
     assert result.relevant
     assert result.rounds == ()
+
+
+def test_the_two_leaders_refer_to_the_item_parties(analyze: AnalyzeText) -> None:
+    result = analyze("Trump and Zelensky talk in St Peter's Basilica before pope's funeral",
+                     "The two leaders sat face to face for 15 minutes; Zelensky called it a "
+                     "'very symbolic meeting'.", published="2025-04-26T10:00:00+00:00")
+    (r,) = result.rounds
+    assert {"US", "UA"} <= set(r.parties)
+
+
+def test_negotiators_named_without_countries(analyze: AnalyzeText) -> None:
+    result = analyze("Umerov and Witkoff meet in Florida to refine peace framework",
+                     published="2025-11-30T12:00:00+00:00")
+    assert result.relevant
+    (r,) = result.rounds
+    assert r.venue.region == "Florida" and {"US", "UA"} <= set(r.parties)

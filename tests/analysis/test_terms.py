@@ -180,3 +180,21 @@ def test_third_probe_terms(analyze: AnalyzeText) -> None:
     delegations = analyze("Is the Ukraine-Russia meeting a path forward or a sideshow?",
                           "Delegations meet on the Belarus border on Monday.")
     assert term(delegations, "process.leaders_meeting") is None
+
+
+def test_an_envoy_meeting_putin_is_no_leaders_meeting(analyze: AnalyzeText) -> None:
+    result = analyze("Witkoff flies to Moscow to brief Kremlin on ceasefire plan",
+                     "The US envoy is expected to meet Putin on Thursday evening.")
+    assert term(result, "process.leaders_meeting") is None
+
+
+def test_fourth_probe_terms(analyze: AnalyzeText) -> None:
+    civilians = analyze("Kyiv agrees to release captured Russian civilians in exchange for "
+                        "deportees", "The deal was brokered by Qatar.")
+    assert civilians.relevant and term(civilians, "civilians.release") is not None
+    bodies = analyze("Moscow and Kyiv remain far apart after brief third round of talks",
+                     "Both sides said they would continue exchanges of prisoners and bodies.")
+    assert term(bodies, "remains.repatriation") is not None
+    crimea = analyze("Зеленський: Україна не визнає окуповані території російськими",
+                     "Жодна угода не може передбачати визнання Криму, заявив президент.")
+    assert crimea.relevant and term(crimea, "territory.recognition") is not None
