@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -118,12 +118,13 @@ def replay(engine: Engine, rows: list[dict[str, str]], analyse: bool) -> float:
 def write_sample(engine: Engine, path: Path, n: int, seed: int) -> int:
     """n random stories of more than one member, each with its members; return how many."""
     with Session(engine) as s:
-        multi = s.exec(select(Story.id).where(Story.article_count > 1).order_by(Story.id)).all()
-        chosen = sorted(random.Random(seed).sample(list(multi), min(n, len(multi))))
+        multi = [int(i) for i in s.exec(select(Story.id).where(Story.article_count > 1)
+                                         .order_by(col(Story.id))).all() if i is not None]
+        chosen = sorted(random.Random(seed).sample(multi, min(n, len(multi))))
         lines = [f"# {len(chosen)} random stories of >1 member (seed {seed}) out of {len(multi)}\n"]
         for k, sid in enumerate(chosen, 1):
             members = s.exec(select(Article).where(Article.story_id == sid)
-                             .order_by(Article.published_at, Article.id)).all()
+                             .order_by(col(Article.published_at), col(Article.id))).all()
             outlets = story_outlets(s, members[0].id) if members and members[0].id else []
             lines.append(f"## G{k:02d} story {sid}: {len(members)} articles; "
                          f"outlets: {', '.join(outlets)}")

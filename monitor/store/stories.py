@@ -23,6 +23,7 @@ _ARTICLES = Article.__table__  # type: ignore[attr-defined]
 _SIGS = ArticleSignature.__table__  # type: ignore[attr-defined]
 _BANDS = StoryBand.__table__  # type: ignore[attr-defined]
 _STORIES = Story.__table__  # type: ignore[attr-defined]
+_FEEDS = Feed.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +73,27 @@ def find_candidates(s: Session, keys: Sequence[int], exclude: int, limit: int) -
     return [Candidate(int(r[0]), r[1], bytes(r[2]), StoryInfo(int(r[3]), r[4], r[5])) for r in rows]
 
 
-def outlet_of(feed: Feed) -> str:
+def outlet_name(name: str | None, site_url: str | None, url: str) -> str:
     """How an outlet is named: the feed's name, else its site's host, else the feed's host."""
-    if feed.name:
-        return feed.name
-    host = (urlsplit(feed.site_url or "").hostname or urlsplit(feed.url).hostname or feed.url)
+    if name:
+        return name
+    host = urlsplit(site_url or "").hostname or urlsplit(url).hostname or url
     for prefix in _HOST_PREFIXES:
         if host.startswith(prefix) and host.count(".") > 1:
             return host[len(prefix):]
     return host
 
 
+def outlet_of(feed: Feed) -> str:
+    """The outlet name of a feed row."""
+    return outlet_name(feed.name, feed.site_url, feed.url)
+
+
 def feed_outlet(s: Session, feed_id: int) -> str:
     """The outlet name of one feed."""
-    feed = s.get(Feed, feed_id)
-    return outlet_of(feed) if feed is not None else f"feed {feed_id}"
+    row = s.connection().execute(core_select(_FEEDS.c.name, _FEEDS.c.site_url, _FEEDS.c.url)
+                                 .where(_FEEDS.c.id == feed_id)).first()
+    return outlet_name(row[0], row[1], row[2]) if row is not None else f"feed {feed_id}"
 
 
 def create_story(s: Session, article_id: int, when: datetime, outlet: str,
