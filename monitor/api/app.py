@@ -14,6 +14,7 @@ from monitor.api import metrics as metrics_route
 from monitor.query import Limits, QueryService
 from monitor.settings import Settings
 from monitor.store.depths import queue_depths
+from monitor.store.feeds import HealthRule
 
 DESCRIPTION = """Read-only access to the peace-talks monitor's store: articles (full-text search
 with filters and cursor pages), rounds of talks, ceasefire terms, feeds and alerts.
@@ -26,7 +27,8 @@ same JSON shape: `{"error": {"status", "code", "message", "details"}}`."""
 def create_app(settings: Settings, *, service: QueryService | None = None,
                liveness: Callable[[], bool] | None = None) -> FastAPI:
     """The app; `liveness` tells /readyz whether the daemon's scheduler is alive."""
-    svc = service or QueryService(settings.database.url, Limits.from_settings(settings.server))
+    svc = service or QueryService(settings.database.url, Limits.from_settings(settings.server),
+                                      health=HealthRule.of(settings.fetch))
     owned = service is None
 
     @asynccontextmanager

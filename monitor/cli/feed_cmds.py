@@ -18,7 +18,7 @@ from monitor.opml import OpmlFeed, read_opml, write_opml
 from monitor.pipeline import utcnow
 from monitor.settings import parse_duration
 from monitor.store.db import make_engine, require_head
-from monitor.store.feeds import add_feed, feed_health, list_feeds, remove_feed, sync_config_feeds
+from monitor.store.feeds import HealthRule, add_feed, list_feeds, remove_feed, sync_config_feeds
 
 feeds_app = typer.Typer(help="Add, list and remove feeds.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
@@ -111,7 +111,8 @@ def feeds_list(
     fetch = state.settings().fetch
     feeds = list_feeds(_engine())
     now = utcnow()
-    health = {f.id: feed_health(f, now, fetch.silence, fetch.failing_after) for f in feeds}
+    rule = HealthRule.of(fetch)
+    health = {f.id: rule(f, now) for f in feeds}
     if as_json:
         for f in feeds:
             print(json.dumps(asdict(f) | {"health": health[f.id]}, default=str, ensure_ascii=False))

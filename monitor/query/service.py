@@ -24,6 +24,7 @@ from monitor.query.values import (
     TermRow,
 )
 from monitor.store.db import current_revision, head_revision
+from monitor.store.feeds import HealthRule
 
 R = TypeVar("R")
 
@@ -31,9 +32,11 @@ R = TypeVar("R")
 class QueryService:
     """Read-only queries on one store, each in its own session under the limits."""
 
-    def __init__(self, url: str, limits: Limits | None = None, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, limits: Limits | None = None, engine: Engine | None = None,
+                 health: HealthRule | None = None) -> None:
         self.url = url
         self.limits = limits or Limits()
+        self.health = health or HealthRule()
         self.engine = engine or open_engine(url)
 
     def close(self) -> None:
@@ -71,7 +74,7 @@ class QueryService:
 
     def feeds(self) -> Page[FeedHealth]:
         """Feeds with their health."""
-        return self._run(lambda s: feeds.list_feeds(s, self.limits))
+        return self._run(lambda s: feeds.list_feeds(s, self.limits, self.health))
 
     def alerts(self, *, status: str | None = None, type_: str | None = None) -> Page[AlertRow]:
         """Events with their delivery state."""

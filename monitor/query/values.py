@@ -135,7 +135,7 @@ class FeedHealth(_Value):
     name: str | None
     title: str | None
     enabled: bool
-    health: Literal["ok", "failing", "disabled", "new"]
+    health: Literal["ok", "erroring", "failing", "silent", "disabled", "new"]
     last_checked_at: datetime | None
     last_success_at: datetime | None
     next_check_at: datetime | None

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from monitor import metrics
 from monitor.errors import StoreError
-from monitor.settings import FeedSettings
+from monitor.settings import FeedSettings, FetchSettings
 from monitor.store.articles import dialect_insert
 from monitor.store.db import session_scope
 from monitor.store.models import Feed
@@ -65,6 +65,23 @@ def feed_health(row: Feed | FeedInfo, now: datetime, silence: timedelta,
     if last_new is not None and now - last_new > silence:
         return "silent"
     return "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRule:
+    """The thresholds of feed health, from `fetch.silence` and `fetch.failing_after`."""
+
+    silence: timedelta = timedelta(days=7)
+    failing_after: int = 3
+
+    @classmethod
+    def of(cls, fetch: FetchSettings) -> HealthRule:
+        """From settings."""
+        return cls(fetch.silence, fetch.failing_after)
+
+    def __call__(self, row: Feed | FeedInfo, now: datetime) -> str:
+        """The health of one feed now."""
+        return feed_health(row, now, self.silence, self.failing_after)
 
 
 def ref_of(row: Feed) -> FeedRef:
