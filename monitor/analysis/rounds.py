@@ -22,7 +22,7 @@ _COUNTRY_PREP = re.compile(r"(?:\b(?:in|at|to|inside|hosted by|host)\s+(?:the\s+
 _COUNTRY_TALKS = re.compile(r"[\s-]+(?:talks|negotiations|summit|meeting)\b", re.I)
 # A meeting word next to a place ("the Istanbul talks", "talks in Geneva", "Alaska summit")
 # says plainly that a particular negotiation is meant.
-_NEAR_VENUE = 24
+_NEAR_VENUE = 32
 # "Witkoff and Rubio hold talks with Europeans and Ukrainians": talks, not a courtesy visit.
 _HOLD_TALKS = re.compile(r"\b(?:hold|holds|held|holding)\s+(?:\w+\s+)?talks\b", re.I)
 _OUTCOME_WORDS = 12
@@ -113,7 +113,8 @@ class RoundFinder:
 
     def venue_talks(self, sentence: str) -> bool:
         """Whether a meeting word stands right next to a named place."""
-        places = [h for h in self.venues.find(sentence) if not h.metonym]
+        places = [h for h in self.venues.find(sentence)
+                  if not h.metonym or _METONYM_PREP.search(sentence[max(0, h.start - 12):h.start])]
         if not places:
             return False
         for m in self.meeting.finditer(sentence):

@@ -131,3 +131,19 @@ def test_2025_26_wordings(analyze: AnalyzeText, title: str, summary: str,
 def test_third_probe_wordings(analyze: AnalyzeText, title: str, summary: str,
                               relevant: bool) -> None:
     assert analyze(title, summary).relevant is relevant
+
+
+@pytest.mark.parametrize(("title", "summary", "relevant"), [
+    ("Lavrov says Russia will not accept NATO peacekeepers after Riyadh meeting", "", True),
+    ("Zelensky faces choice between dignity and losing key partner",
+     "He said Kyiv would work calmly with Washington on the 28-point document.", True),
+    ("Умєров: Україна передала Росії свій меморандум і список дітей", "", True),
+    ("Iran and Israel agree ceasefire after 12-day war", "Russia welcomed the truce.", False),
+    ("Putin and Xi hold talks in Beijing",
+     "They discussed the war in Ukraine and signed a memorandum on a new gas pipeline.", False),
+    ("Tory MPs issue 12-point plan on migration", "Sunak faces pressure over Ukraine visas.",
+     False),
+])
+def test_fifth_probe_wordings(analyze: AnalyzeText, title: str, summary: str,
+                              relevant: bool) -> None:
+    assert analyze(title, summary).relevant is relevant

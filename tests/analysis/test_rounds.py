@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from tests.analysis.conftest import AnalyzeText
 
 
@@ -240,3 +242,24 @@ def test_negotiators_named_without_countries(analyze: AnalyzeText) -> None:
     assert result.relevant
     (r,) = result.rounds
     assert r.venue.region == "Florida" and {"US", "UA"} <= set(r.parties)
+
+
+@pytest.mark.parametrize(("title", "summary", "venue"), [
+    ("Trump and Putin agree to meet in Budapest after phone call", "", "Budapest"),
+    ("Trilateral talks to begin in Abu Dhabi on Friday, Zelensky says", "", "Abu Dhabi"),
+    ("Rubio says US may walk away from peace efforts within days",
+     "'We need to move on,' he said after talks with Ukrainian officials in Paris.", "Paris"),
+    ("Путин примет Уиткоффа и Кушнера в Кремле во вторник",
+     "Американские переговорщики привезут обновленный мирный план.", "Moscow"),
+])
+def test_fifth_probe_rounds(analyze: AnalyzeText, title: str, summary: str, venue: str) -> None:
+    result = analyze(title, summary, published="2025-10-16T20:00:00+00:00")
+    assert venue in {r.venue.city for r in result.rounds}
+
+
+def test_a_past_proposal_at_a_summit_is_not_announced(analyze: AnalyzeText) -> None:
+    result = analyze("Putin wants all of Donbas in exchange for freezing the front elsewhere",
+                     "The proposal was made at the Anchorage summit on Friday, people briefed "
+                     "on the talks said.", published="2025-08-16T10:00:00+00:00")
+    (r,) = result.rounds
+    assert r.date == date(2025, 8, 15) and r.status == "concluded"
