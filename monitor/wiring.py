@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from sqlalchemy import Engine
 
 from monitor.daemon import Job
@@ -32,6 +35,12 @@ def daemon_jobs(settings: Settings, engine: Engine) -> list[Job]:
     from monitor.delivery.deliverer import Deliverer
 
     jobs: list[Job] = []
+    if settings.stories.enabled:
+        from monitor.store.stories import prune_stories
+
+        # Housekeeping prunes articles; stories left empty or headless are tidied daily after it.
+        jobs.append(Job("stories-prune", timedelta(days=1),
+                        lambda: asyncio.to_thread(prune_stories, engine)))
     if settings.alerts.channels:
         deliverer = Deliverer(engine, build_channels(settings.alerts), settings.alerts, owner_id())
         jobs.append(Job("deliver", settings.alerts.deliver_every, deliverer.job))

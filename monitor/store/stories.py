@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Engine, delete, func, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from monitor.store.db import session_scope
 from monitor.store.models import Article, ArticleEntry, Feed
 from monitor.store.story_models import ArticleSignature, ArticleTitle, Story, StoryBand
 
@@ -162,3 +163,24 @@ def title_history(s: Session, article_id: int) -> list[str]:
                  .order_by(col(ArticleTitle.id))).all()
     current = s.exec(select(Article.title).where(Article.id == article_id)).first()
     return [*old, *([current] if current is not None else [])]
+
+
+def prune_stories(engine: Engine) -> int:
+    """After articles were pruned: drop stories left empty, re-point and recount the others."""
+    with session_scope(engine) as s:
+        return _prune(s)
+
+
+def _prune(s: Session) -> int:
+    """The two statements of prune_stories, one probe of articles.story_id per story."""
+    members = select(Article.id).where(col(Article.story_id) == _STORIES.c.id)
+    conn = s.connection()
+    gone = conn.execute(delete(_STORIES).where(~members.exists())).rowcount or 0
+    # A story whose representative went keeps its oldest surviving member as representative.
+    orphaned = ~select(Article.id).where(col(Article.id) == _STORIES.c.representative_id).exists()
+    conn.execute(update(_STORIES).where(orphaned).values(
+        representative_id=select(func.min(Article.id)).where(
+            col(Article.story_id) == _STORIES.c.id).scalar_subquery(),
+        article_count=select(func.count()).select_from(_ARTICLES).where(
+            _ARTICLES.c.story_id == _STORIES.c.id).scalar_subquery()))
+    return int(gone)

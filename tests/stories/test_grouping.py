@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from monitor.settings import StorySettings
 from monitor.store.models import Article
+from monitor.store.stories import prune_stories
 from monitor.store.story_models import Story, StoryBand
 from monitor.stories import StoryStage, story_outlets
 from monitor.stories.rounds import round_keys, rounds_agree
@@ -171,3 +172,21 @@ def test_daily_template_with_other_numbers_stays_apart(engine: Engine) -> None:
         ids += [a.id for a in store_and_place(engine, feed, [e], now=NOW + timedelta(days=2))]
     first, second, copy = stories_of(engine, ids)
     assert first != second and second == copy
+
+
+def test_pruned_articles_leave_no_empty_story(engine: Engine) -> None:
+    """Housekeeping deletes irrelevant articles; their stories go, survivors get a new head."""
+    feed_a, feed_b = outlet_feed(engine, "a.example.org"), outlet_feed(engine, "b.example.org")
+    first = store_and_place(engine, feed_a, [entry(TITLE, WIRE, "https://a.example.org/1"),
+                                             entry("Weather", "Snow on Sunday.", "https://a.example.org/2")])
+    copy = store_and_place(engine, feed_b, [entry(TITLE, WIRE, "https://b.example.org/1")])
+    with Session(engine) as s:
+        for a in (first[0], first[1]):
+            row = s.get(Article, a.id)
+            s.delete(row)
+        s.commit()
+    assert prune_stories(engine) == 1
+    with Session(engine) as s:
+        (story,) = s.exec(select(Story)).all()
+        assert story.representative_id == copy[0].id and story.article_count == 1
+        assert story_outlets(s, copy[0].id) == ["b.example.org"]
