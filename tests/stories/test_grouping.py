@@ -190,3 +190,13 @@ def test_pruned_articles_leave_no_empty_story(engine: Engine) -> None:
         (story,) = s.exec(select(Story)).all()
         assert story.representative_id == copy[0].id and story.article_count == 1
         assert story_outlets(s, copy[0].id) == ["b.example.org"]
+
+
+def test_outlets_include_feeds_that_carried_the_same_link(engine: Engine) -> None:
+    """An article stored once for two feeds (level 2) lists both outlets in its story."""
+    feed_a, feed_b = outlet_feed(engine, "a.example.org"), outlet_feed(engine, "b.example.org")
+    first = store_and_place(engine, feed_a, [entry(TITLE, WIRE, "https://wire.example.org/1")])
+    again = store_and_place(engine, feed_b, [entry(TITLE, WIRE, "https://wire.example.org/1")])
+    assert again == []  # level 2 kept one copy; nothing new for the stage
+    with Session(engine) as s:
+        assert story_outlets(s, first[0].id) == ["a.example.org", "b.example.org"]
