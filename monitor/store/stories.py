@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, delete, func, insert, update
+from sqlalchemy import Engine, delete, func, insert, text, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -56,6 +56,22 @@ def save_signature(s: Session, article_id: int, signature: bytes, keys: Sequence
     conn.execute(insert(_SIGS).values(article_id=article_id, signature=signature))
     if keys:
         conn.execute(insert(_BANDS), [{"key": k, "article_id": article_id} for k in keys])
+
+
+# An arbitrary fixed id for PostgreSQL's advisory lock of this stage ("stories" in ASCII).
+_STORIES_LOCK = 0x73746F72696573
+
+
+def lock_stories(s: Session) -> None:
+    """On PostgreSQL, hold the stories lock until commit: daemons place articles one at a time.
+
+    Without it, two daemons storing copies of one story at once would each miss the other's
+    uncommitted copy and start two stories. One lock, not one per bucket: an article has 32
+    buckets and a poll dozens of articles, which would fill PostgreSQL's lock table; placing
+    takes a few ms an article, so one at a time still places hundreds a second.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.connection().execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _STORIES_LOCK})
 
 
 def find_candidates(s: Session, keys: Sequence[int], exclude: int, limit: int) -> list[Candidate]:

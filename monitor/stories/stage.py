@@ -46,11 +46,13 @@ class StoryStage:
 
     def __call__(self, s: Session, stored: Sequence[StoredArticle], now: datetime) -> None:
         """Place every article of one poll, in order, so later ones see earlier ones."""
+        prints = [self.fingerprint(art.entry) for art in stored]  # text work before the lock
+        store.lock_stories(s)
         outlets: dict[int, str] = {}
-        for art in stored:
+        for art, fp in zip(stored, prints, strict=True):
             if art.feed_id not in outlets:
                 outlets[art.feed_id] = store.feed_outlet(s, art.feed_id)
-            self.place(s, art, outlets[art.feed_id], now)
+            self.place(s, art, outlets[art.feed_id], now, fp)
 
     def place(self, s: Session, art: StoredArticle, outlet: str, now: datetime,
               fp: Fingerprint | None = None) -> int:
