@@ -171,7 +171,7 @@ class ServerSettings(_Section):
     max_rows: int = Field(
         1000, ge=1, le=100_000, description="row cap of one query; results say when it truncated")
     search_window: int = Field(
-        2000, ge=1, le=1_000_000,
+        1000, ge=1, le=1_000_000,
         description="a text search ranks the newest this many matches; results say when it cut")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from monitor.query.highlight import highlight
 from monitor.query.syntax import PG_CONFIG, Query, to_fts5, to_tsquery
 from monitor.store.models import Article
 
@@ -90,14 +91,20 @@ def snippets(session: Session, q: Query, ids: Sequence[int]) -> dict[int, str]:
     """HTML-safe excerpts with the matches marked, for the articles of one page."""
     if not ids:
         return {}
-    if session.get_bind().dialect.name == "sqlite":
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and any(t.prefix for alt in q.include for t in alt.terms):
+        a = articles_table()
+        rows = session.execute(select(a.c.id, a.c.title, a.c.summary, func.substr(a.c.content, 1, 20000))
+                               .where(a.c.id.in_(list(ids)))).all()
+        return {int(i): highlight(parts, q, SNIPPET_TOKENS) for i, *parts in rows}
+    if sqlite:
         fts: ColumnElement[Any] = literal_column("articles_fts")
         snip = func.snippet(fts, -1, MARK_OPEN, MARK_CLOSE, "…", SNIPPET_TOKENS)
         stmt: Any = select(_FTS.c.rowid, snip).where(
             fts.op("MATCH")(bindparam("fts_query", to_fts5(q))), _FTS.c.rowid.in_(list(ids)))
     else:
         a = articles_table()
-        body = a.c.summary + " " + func.left(a.c.content, 20000)
+        body = a.c.title + " … " + a.c.summary + " " + func.left(a.c.content, 20000)
         snip = func.ts_headline(literal_column(f"'{PG_CONFIG}'::regconfig"), body,
                                 to_tsquery(q), bindparam("headline_opts", _HEADLINE))
         stmt = select(a.c.id, snip).where(a.c.id.in_(list(ids)))

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from monitor.query.errors import BadQuery, QueryTimeout, StoreUnavailable
@@ -28,7 +29,7 @@ class Limits:
 
     timeout: float = 2.0
     max_rows: int = 1000
-    window: int = 2000  # a text search ranks this many newest matches
+    window: int = 1000  # a text search ranks this many newest matches
 
     @classmethod
     def from_settings(cls, server: ServerSettings) -> Limits:
@@ -60,6 +61,8 @@ def read_session(engine: Engine, limits: Limits) -> Iterator[Session]:
         conn = session.connection()
     except OperationalError as exc:
         raise StoreUnavailable(f"query: the database cannot be reached: {exc.orig}") from None
+    except PoolTimeout:
+        raise StoreUnavailable("query: every database connection is busy; try again") from None
     raw: Any = conn.connection.driver_connection
     sqlite = engine.dialect.name == "sqlite"
     try:

@@ -93,6 +93,10 @@ def test_snippets_are_html_safe(store: tuple[QueryService, Seeded, str]) -> None
     hit = svc.search(ArticleQuery(q="rejected")).items[0]
     assert hit.id == s.articles[1]
     assert "<script>" not in hit.snippet_html and "<mark>rejected</mark>" in hit.snippet_html
+    for q in ("rejec*", '"the U.S.-proposed" rejec*'):  # prefixes: highlighted in Python on SQLite
+        hit = svc.search(ArticleQuery(q=q)).items[0]
+        assert "<script>" not in hit.snippet_html and "<mark>rejected</mark>" in hit.snippet_html
+    assert "<mark>Стамбуле</mark>" in svc.search(ArticleQuery(q="стамбул*")).items[0].snippet_html
     listed = next(h for h in svc.search(ArticleQuery(limit=100)).items if h.id == s.articles[1])
     assert "<script>" not in listed.snippet_html and "&lt;script&gt;" in listed.snippet_html
 
