@@ -35,14 +35,23 @@ class Analyzer:
         """Relevance, round mentions and terms of one item."""
         doc = make_document(item.title, item.summary, item.content)
         verdict = self.relevance.judge(index_document(doc))
-        if not verdict.relevant:
-            return Analysis(False, verdict.score)
+        score = verdict.score
+        if not verdict.relevant and verdict.total < self.relevance.rescue_min:
+            return Analysis(False, score)
         sentences = tuple(s for s in doc.sentences if not self.other_conflicts.search(s))
+        terms = self.terms.find(sentences)
+        if not verdict.relevant:
+            # The term vocabulary is far richer than the topic queries: an item that already
+            # talks of diplomacy and states a settlement term with a stance and a party
+            # ("Putin insisted Kyiv withdraw from Donetsk") is about the negotiations.
+            if not any(t.key in self.relevance.rescue_keys and t.stance != "discussed"
+                       and t.proposer is not None for t in terms):
+                return Analysis(False, score)
+            score = 0.5
         published = item.published.date() if item.published else None
         item_parties = {h.party for s in sentences for h in self.actors.find(s)}
         rounds = self.rounds.find(sentences, published, item_parties)
-        terms = self.terms.find(sentences)
-        return Analysis(True, verdict.score, rounds, terms)
+        return Analysis(True, score, rounds, terms)
 
 
 def load_analyzer(config_dir: Path | None = None) -> Analyzer:

@@ -31,6 +31,7 @@ class Verdict:
     relevant: bool
     score: float
     fired: tuple[str, ...]
+    total: float = 0.0
 
 
 def index_document(doc: Document) -> Index:
@@ -48,6 +49,9 @@ class Relevance:
     def __init__(self, table: dict[str, Any]) -> None:
         try:
             self.threshold = float(table.get("threshold", 2.0))
+            rescue = table.get("term_rescue", {})
+            self.rescue_min = float(rescue.get("min_total", self.threshold))
+            self.rescue_keys = frozenset(rescue.get("keys", ()))
             self.context = parse(table["context"]) if "context" in table else None
             self.signals = tuple(
                 Signal(s["name"], float(s["weight"]), parse(s["query"]))
@@ -94,4 +98,4 @@ class Relevance:
                 fired.append(signal.name)
         # Logistic squash so that the threshold maps to 0.5.
         score = 1.0 / (1.0 + math.exp(-(total - self.threshold + 0.5) * 1.5))
-        return Verdict(total >= self.threshold, score, tuple(fired))
+        return Verdict(total >= self.threshold, score, tuple(fired), total)

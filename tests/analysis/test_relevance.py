@@ -147,3 +147,27 @@ def test_third_probe_wordings(analyze: AnalyzeText, title: str, summary: str,
 def test_fifth_probe_wordings(analyze: AnalyzeText, title: str, summary: str,
                               relevant: bool) -> None:
     assert analyze(title, summary).relevant is relevant
+
+
+def test_a_stated_term_with_some_diplomacy_rescues_relevance(analyze: AnalyzeText) -> None:
+    result = analyze("Putin says Russia will achieve its goals by diplomacy or by force",
+                     "Putin insisted that Kyiv withdraw from the parts of Donetsk region it "
+                     "still holds.")
+    assert result.relevant
+    assert {t.key for t in result.terms} == {"territory.withdrawal"}
+
+
+def test_no_rescue_without_any_diplomacy(analyze: AnalyzeText) -> None:
+    assert not analyze("Russia withdraws troops from Kherson city",
+                       "The defence ministry announced the withdrawal of its forces.").relevant
+
+
+@pytest.mark.parametrize(("title", "summary"), [
+    ("Кремль: саммит на Аляске может продлиться шесть-семь часов", ""),
+    ("Сибіга: Росія висунула неприйнятні вимоги в Стамбулі",
+     "Російська сторона вимагала виведення українських військ з частини території України."),
+    ("Зеленський: Україна не погодиться на жодну угоду, яка обмежує нашу армію",
+     "Розмір Збройних сил не може бути предметом переговорів."),
+])
+def test_sixth_probe_wordings(analyze: AnalyzeText, title: str, summary: str) -> None:
+    assert analyze(title, summary).relevant

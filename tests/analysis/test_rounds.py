@@ -263,3 +263,13 @@ def test_a_past_proposal_at_a_summit_is_not_announced(analyze: AnalyzeText) -> N
                      "on the talks said.", published="2025-08-16T10:00:00+00:00")
     (r,) = result.rounds
     assert r.date == date(2025, 8, 15) and r.status == "concluded"
+
+
+def test_munich_is_a_venue_and_after_meeting_reports_a_round(analyze: AnalyzeText) -> None:
+    munich = analyze("Zelensky meets Vance in Munich, says Ukraine needs security guarantees",
+                     published="2025-02-15T10:00:00+00:00")
+    assert munich.rounds[0].venue.city == "Munich"
+    after = analyze("Trump says 'no deal until there's a deal' after meeting Putin",
+                    published="2025-08-16T02:00:00+00:00")
+    (r,) = after.rounds
+    assert {"US", "RU"} <= set(r.parties)
