@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import json
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -194,6 +195,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000, help="articles to insert")
     ap.add_argument("--db", type=Path, default=None, help="SQLite file (default: a temp dir)")
     ap.add_argument("--queries", type=int, default=300, help="searches per measurement")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary store (2 GB at 1M)")
     args = ap.parse_args()
     db = args.db or Path(tempfile.mkdtemp(prefix="bench_search_")) / "bench.db"
     db.unlink(missing_ok=True)
@@ -224,6 +226,8 @@ def main() -> None:
     print(f"p95 ratio {args.n:,}/{BATCH:,}: {pct(late, 95) / pct(early, 95):.2f}; goal p95 < 50 ms: "
           f"{'met' if pct(late, 95) < 50 else 'NOT met'}")
     print(f"store size: {db.stat().st_size / 1e9:.2f} GB")
+    if args.db is None and not args.keep:
+        shutil.rmtree(db.parent)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import BaseModel
@@ -34,6 +34,12 @@ AsCsv = Annotated[bool, typer.Option("--csv", help="CSV for spreadsheets and scr
 _MARK = re.compile(r"(<mark>.*?</mark>)")
 
 
+def _fail(message: str) -> NoReturn:
+    """One line on stderr and exit status 2 (SystemExit: `main` drops typer.Exit's status)."""
+    err_console.print(f"monitor: {message}", highlight=False, markup=False)
+    raise SystemExit(2)
+
+
 @contextmanager
 def _service() -> Iterator[QueryService]:
     """The query service on the configured store; query errors become one line and exit 2."""
@@ -43,8 +49,7 @@ def _service() -> Iterator[QueryService]:
         require_head(svc.engine)
         yield svc
     except QueryError as exc:
-        err_console.print(f"monitor: {exc}", highlight=False, markup=False)
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     finally:
         svc.close()
 
@@ -88,8 +93,7 @@ def _feed_id(svc: QueryService, feed: str | None) -> int | None:
     for f in svc.feeds().items:
         if f.url == feed:
             return f.id
-    err_console.print(f"monitor: no such feed: {feed}", highlight=False, markup=False)
-    raise typer.Exit(2)
+    _fail(f"no such feed: {feed}")
 
 
 @articles_app.command("search")
@@ -113,14 +117,12 @@ def articles_search(
 ) -> None:
     """Full-text search over stored articles, best match first."""
     if sort not in (None, "relevance", "newest"):
-        err_console.print("monitor: --sort is relevance or newest", highlight=False)
-        raise typer.Exit(2)
+        _fail("--sort is relevance or newest")
     with _service() as svc:
         try:
             dates = [date.fromisoformat(d) if d else None for d in (since, until)]
         except ValueError as exc:
-            err_console.print(f"monitor: filter: {exc} (write YYYY-MM-DD)", highlight=False)
-            raise typer.Exit(2) from None
+            _fail(f"filter: {exc} (write YYYY-MM-DD)")
         s: Sort | None = sort  # type: ignore[assignment]
         page = svc.search(ArticleQuery(q=query, since=dates[0], until=dates[1],
                                        feed=_feed_id(svc, feed), round=round_id, term=term,
