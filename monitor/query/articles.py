@@ -129,15 +129,16 @@ def search_articles(session: Session, p: ArticleQuery, limits: Limits) -> Page[A
             inner = (select(a.c.id.label("id"), _when(a).label("k"), a.c.story_id.label("s"))
                      .where(*conds).order_by(_when(a).desc(), a.c.id.desc()))
         w = inner.limit(limits.window).subquery("w")
+        # n: the window's size before any page's cursor narrows it (is the window full?)
+        cols = [w.c.id, w.c.k, func.count().over().label("n")]
         if p.collapse:  # one article per story: its best (or newest) in the window
-            rn = func.row_number().over(partition_by=func.coalesce(w.c.s, -w.c.id),
-                                        order_by=(w.c.k.desc(), w.c.id.desc()))
-            c = select(w.c.id, w.c.k, rn.label("rn"), func.count().over().label("n")).subquery("c")
-            key, id_col = c.c.k, c.c.id
-            stmt: Select[Any] = select(id_col, key, c.c.n).where(c.c.rn == 1)
-        else:
-            key, id_col = w.c.k, w.c.id
-            stmt = select(id_col, key, func.count().over())
+            cols.append(func.row_number().over(partition_by=func.coalesce(w.c.s, -w.c.id),
+                                               order_by=(w.c.k.desc(), w.c.id.desc())).label("rn"))
+        c = select(*cols).subquery("c")
+        key, id_col = c.c.k, c.c.id
+        stmt: Select[Any] = select(id_col, key, c.c.n)
+        if p.collapse:
+            stmt = stmt.where(c.c.rn == 1)
     else:
         key, id_col = _when(a), a.c.id
         stmt = select(id_col, key, literal(0)).where(*conds)

@@ -201,6 +201,10 @@ def test_search_ranks_the_newest_window(db_url: str) -> None:
     for sort in ("relevance", "newest"):
         page = svc.search(ArticleQuery(q="ceasefire", limit=50, sort=sort))  # type: ignore[arg-type]
         assert sorted(h.id for h in page.items) == matching[-5:] and page.truncated
+        first = svc.search(ArticleQuery(q="ceasefire", limit=3, sort=sort))  # type: ignore[arg-type]
+        second = svc.search(ArticleQuery(q="ceasefire", limit=3, sort=sort,  # type: ignore[arg-type]
+                                         cursor=first.next_cursor))
+        assert first.truncated and second.truncated and len(second.items) == 2
     svc.close()
 
 
