@@ -31,7 +31,7 @@ _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_WO
 _MONTH_DAY = re.compile(rf"\b({_MONTH_WORD})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
                         rf"(?:,?\s+(\d{{4}}))?", re.I)
 _ISO = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
-_WEEKDAY = re.compile(r"\b(?:(next|last|this|coming|past|on|в|у|во|в цей|в эту)\s+)?"
+_WEEKDAY = re.compile(r"\b(?:(next|last|this|coming|past|on|на|в|у|во|в цей|в эту)\s+)?"
                       r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
                       r"понедельник|вторник|среду|среда|четверг|пятницу|пятница|субботу|"
                       r"суббота|воскресенье|понеділок|вівторок|середу|середа|четвер|"
@@ -88,6 +88,9 @@ def weekday_date(name: str, modifier: str | None, published: date, future: bool)
     """
     target = _WEEKDAYS[name.lower().replace("ʼ", "'")]
     mod = (modifier or "").lower()
+    # "перенесены на пятницу": Russian and Ukrainian "на" + weekday is always ahead.
+    if mod == "на":
+        return published + timedelta(days=(target - published.weekday()) % 7 or 7)
     if mod in ("next", "coming"):
         ahead = (target - published.weekday()) % 7
         return published + timedelta(days=ahead or 7)

@@ -23,6 +23,9 @@ _COUNTRY_TALKS = re.compile(r"[\s-]+(?:talks|negotiations|summit|meeting)\b", re
 # A meeting word next to a place ("the Istanbul talks", "talks in Geneva", "Alaska summit")
 # says plainly that a particular negotiation is meant.
 _NEAR_VENUE = 32
+# "proposes resuming talks", "talks could start": a held cue in a future construction.
+_FUTURE_BEFORE = re.compile(r"\b(?:to|will|would|could|may|might|propos\w*|plan\w*|ready to|"
+                            r"agree\w* to|set to|expected to)\s+(?:\w+\s+)?$", re.I)
 # "Witkoff and Rubio hold talks with Europeans and Ukrainians": talks, not a courtesy visit.
 _HOLD_TALKS = re.compile(r"\b(?:hold|holds|held|holding)\s+(?:\w+\s+)?talks\b", re.I)
 _OUTCOME_WORDS = 12
@@ -105,7 +108,8 @@ class RoundFinder:
         """The round's status and whether a cue stated it."""
         if has_outcome or self.concluded.search(sentence):
             return "concluded", True
-        if self.held.search(sentence):
+        held = self.held.search(sentence)
+        if held and not _FUTURE_BEFORE.search(sentence[max(0, held.start() - 20):held.start()]):
             return "held", True
         if self.announced.search(sentence):
             return "announced", True
@@ -147,7 +151,11 @@ class RoundFinder:
         core_item = [p for p in CORE if p in item_parties]
         found: list[_Mention] = []
         previous: _Mention | None = None
-        for sentence in sentences:
+        # "Talks end in Abu Dhabi; next meeting set for February 1": a clause about a later
+        # meeting is its own mention.
+        clauses = [c.strip() for s in sentences
+                   for c in (s.split("; ") if self.later.search(s) else [s]) if c.strip()]
+        for sentence in clauses:
             # A sentence right after a round mention may go on about it without naming the
             # sides ("The two leaders met in Anchorage on Friday").
             current = self._sentence(sentence, published, multilateral, core_item,

@@ -273,3 +273,20 @@ def test_munich_is_a_venue_and_after_meeting_reports_a_round(analyze: AnalyzeTex
                     published="2025-08-16T02:00:00+00:00")
     (r,) = after.rounds
     assert {"US", "RU"} <= set(r.parties)
+
+
+def test_next_meeting_in_the_same_sentence_is_its_own_round(analyze: AnalyzeText) -> None:
+    result = analyze("First trilateral talks end in Abu Dhabi; next meeting set for February 1",
+                     "The Ukrainian, Russian and US teams discussed territory, Zelensky said.",
+                     published="2026-01-25T12:00:00+00:00")
+    dates = {r.date for r in result.rounds}
+    assert len(result.rounds) == 2 and date(2026, 2, 1) in dates
+
+
+def test_proposing_to_resume_is_announced_and_na_weekday_is_ahead(analyze: AnalyzeText) -> None:
+    resume = analyze("Putin proposes resuming direct talks with Ukraine in Istanbul",
+                     published="2025-05-11T02:00:00+00:00")
+    assert resume.rounds[0].status == "announced"
+    moved = analyze("Делегация Украины прибыла в Стамбул, переговоры перенесены на пятницу",
+                    published="2025-05-15T20:00:00+00:00")
+    assert moved.rounds[0].date == date(2025, 5, 16)

@@ -198,3 +198,13 @@ def test_fourth_probe_terms(analyze: AnalyzeText) -> None:
     crimea = analyze("Зеленський: Україна не визнає окуповані території російськими",
                      "Жодна угода не може передбачати визнання Криму, заявив президент.")
     assert crimea.relevant and term(crimea, "territory.recognition") is not None
+
+
+def test_seventh_probe_terms(analyze: AnalyzeText) -> None:
+    silence = analyze("Україна готова до 30-денного режиму тиші, якщо погодиться Росія")
+    assert term(silence, "ceasefire.general") is not None
+    assert term(silence, "ceasefire.local") is None
+    monitor = analyze("Allies pledge to monitor Ukraine ceasefire with US-led mechanism")
+    assert term(monitor, "monitoring.mechanism") is not None
+    plan = analyze("Ушаков: по ряду пунктов американского плана есть согласие")
+    assert plan.relevant and term(plan, "process.peace_plan") is not None
