@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, func
@@ -10,7 +11,7 @@ from sqlmodel import Session, select
 
 from monitor.daemon import poll_batch
 from monitor.fetcher import Fetcher
-from monitor.pipeline import Pipeline, utcnow
+from monitor.pipeline import AfterStore, Pipeline, utcnow
 from monitor.settings import Settings, load_settings
 from monitor.store.db import make_engine
 from monitor.store.feeds import add_feed, claim_feeds, release_feeds
@@ -26,12 +27,12 @@ def settings_for(db_url: str, **fetch: Any) -> Settings:
 
 
 def poll_all(settings: Settings, engine: Engine, analyzer: Any = None,
-             ids: list[int] | None = None) -> list[PollReport]:
-    """Poll every enabled feed once, as `monitor poll` does."""
+             ids: list[int] | None = None, stages: Sequence[AfterStore] = ()) -> list[PollReport]:
+    """Poll every enabled feed once, as `monitor poll` does, with the given after-store stages."""
 
     async def go() -> list[PollReport]:
         fetcher = Fetcher(settings.fetch)
-        pipeline = Pipeline(engine, settings, fetcher, "test", analyzer)
+        pipeline = Pipeline(engine, settings, fetcher, "test", analyzer, after_store=stages)
         refs = claim_feeds(engine, "test", utcnow(), settings.scheduler.lease, limit=100000,
                            ids=ids, due_only=False)
         try:

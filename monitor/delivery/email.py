@@ -58,6 +58,8 @@ def render_text(alerts: Sequence[Alert]) -> str:
         arts = _article_lines(data)
         if arts:
             out += ["", "Sources:", *(f"  - {t} ({s})\n    {u}" for t, s, u in arts)]
+        if data.get("outlets"):
+            out += ["", "Reported by: " + ", ".join(data["outlets"])]
         out.append("\n" + "-" * 60 + "\n")
     return "\n".join(out)
 
@@ -79,6 +81,8 @@ def render_html(alerts: Sequence[Alert]) -> str:
             parts.append("<h3>Sources</h3><ul>" + "".join(
                 f'<li><a href="{e(u)}">{e(t)}</a> <small>{e(s)}</small></li>' for t, s, u in arts)
                 + "</ul>")
+        if data.get("outlets"):
+            parts.append(f"<p>Reported by: {e(', '.join(data['outlets']))}</p>")
     parts.append("</body></html>")
     return "".join(parts)
 

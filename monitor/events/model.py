@@ -112,11 +112,13 @@ class ArticleRef:
     url: str | None
     source: str | None
     published: datetime | None
+    outlets: tuple[str, ...] = ()  # every outlet that carried this article's story
 
     def to_json(self) -> dict[str, Any]:
         """The webhook's article object."""
         return {"title": self.title, "url": self.url, "source": self.source,
-                "published": self.published.isoformat() if self.published else None}
+                "published": self.published.isoformat() if self.published else None,
+                "outlets": list(self.outlets)}
 
 
 @dataclass(frozen=True, slots=True)

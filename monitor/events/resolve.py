@@ -22,6 +22,7 @@ from monitor.events.model import (
 )
 from monitor.events.summary import round_summary, terms_summary
 from monitor.store import facts
+from monitor.store.stories import story_outlets
 
 MAX_ARTICLES = 10  # evidence articles listed in one alert
 
@@ -126,7 +127,7 @@ class Resolver:
             after = facts.get_round(s, round_id)
             if after is None:
                 continue
-            refs = _refs(batch.articles[round_id], names)
+            refs = _refs(s, batch.articles[round_id], names)
             terms = facts.round_terms(s, round_id)
             if before is None:
                 key, kind = f"round.new:{round_id}", "round.new"
@@ -136,18 +137,18 @@ class Resolver:
             else:
                 continue
             payload: dict[str, Any] = {"round": after.to_json(), "terms": [t.to_json() for t in terms],
-                       "articles": [r.to_json() for r in refs],
+                       "articles": [r.to_json() for r in refs], "outlets": _outlets(refs),
                        "summary": round_summary(kind, after, before)}
             if before is not None:
                 payload["previous"] = {"status": before.status, "outcome": before.outcome}
             out.append(NewEvent(kind, key, round_id, payload, batch.alert[round_id]))
         for term_round, new_terms in batch.new_terms.items():
             round_fact = facts.get_round(s, term_round) if term_round is not None else None
-            refs = _refs(batch.terms_articles[term_round], names)
+            refs = _refs(s, batch.terms_articles[term_round], names)
             key = "terms.new:" + ",".join(str(t.id) for t in sorted(new_terms, key=lambda t: t.id))
             payload = {"round": round_fact.to_json() if round_fact else None,
                        "terms": [t.to_json() for t in new_terms],
-                       "articles": [r.to_json() for r in refs],
+                       "articles": [r.to_json() for r in refs], "outlets": _outlets(refs),
                        "summary": terms_summary(new_terms, round_fact)}
             out.append(NewEvent("terms.new", key, term_round, payload,
                                 batch.terms_alert[term_round]))
@@ -155,7 +156,13 @@ class Resolver:
         return [i for i in ids if i is not None]
 
 
-def _refs(observations: Sequence[Observation], names: dict[int, str]) -> list[ArticleRef]:
-    """Evidence articles of an alert, newest first."""
+def _refs(s: Session, observations: Sequence[Observation], names: dict[int, str]) -> list[ArticleRef]:
+    """Evidence articles of an alert, newest first, each with the outlets of its story."""
     ordered = sorted(observations, key=lambda o: o.when, reverse=True)[:MAX_ARTICLES]
-    return [ArticleRef(o.title, o.url, names.get(o.feed_id), o.published) for o in ordered]
+    return [ArticleRef(o.title, o.url, names.get(o.feed_id), o.published,
+                       tuple(story_outlets(s, o.article_id))) for o in ordered]
+
+
+def _outlets(refs: Sequence[ArticleRef]) -> list[str]:
+    """Every outlet behind an alert's evidence, once, in order of the articles."""
+    return list(dict.fromkeys(o for r in refs for o in (r.outlets or ([r.source] if r.source else []))))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,16 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from monitor.daemon import poll_batch
-from monitor.fetcher import Fetcher
 from monitor.normalizer import canonical_url, content_hash, item_key
-from monitor.pipeline import AfterStore, Pipeline, utcnow
+from monitor.pipeline import AfterStore
 from monitor.settings import Settings, StorySettings
 from monitor.store.articles import Analysed, StoredArticle, store_entries
 from monitor.store.db import make_engine, session_scope
-from monitor.store.feeds import add_feed, claim_feeds, release_feeds
+from monitor.store.feeds import add_feed
 from monitor.stories import StoryStage
 from monitor.values import Entry, PollReport
+from tests.helpers import poll_all
 
 NOW = datetime(2022, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -63,17 +61,4 @@ def outlet_feed(engine: Engine, host: str, name: str | None = None) -> int:
 def poll_with(settings: Settings, engine: Engine, stages: Sequence[AfterStore],
               analyzer: Any = None) -> list[PollReport]:
     """Poll every feed once with the given after-store stages, as `monitor poll` does."""
-
-    async def go() -> list[PollReport]:
-        fetcher = Fetcher(settings.fetch)
-        pipeline = Pipeline(engine, settings, fetcher, "test", analyzer, after_store=stages)
-        refs = claim_feeds(engine, "test", utcnow(), settings.scheduler.lease, limit=1000,
-                           due_only=False)
-        try:
-            return await poll_batch(pipeline, refs)
-        finally:
-            release_feeds(engine, "test", [r.id for r in refs])
-            await fetcher.aclose()
-            pipeline.close()
-
-    return asyncio.run(go())
+    return poll_all(settings, engine, analyzer, stages=stages)
