@@ -61,6 +61,8 @@ class FeedSettings(_Section):
     name: str | None = Field(None, description="display name")
     interval: Duration | None = Field(None, description="poll interval; default fetch.interval")
     enabled: bool = Field(True, description="poll it or not")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="request headers sent with every fetch (auth, cookies)")
 
     @field_validator("url")
     @classmethod
@@ -95,7 +97,7 @@ class FetchSettings(_Section):
     failing_after: int = Field(
         3, ge=1, description="consecutive errors after which a feed is reported failing")
     parse_workers: int = Field(
-        0, ge=0, description="parser processes; 0 = one per core beyond the first, 1 = in-thread"
+        0, ge=0, description="parser processes; 0 = one per core, 1 = a thread in the daemon"
     )
 
 
@@ -224,7 +226,7 @@ def _env_name(v: str | None) -> str | None:
 class WebhookChannelSettings(_ChannelBase):
     """A Standard Webhooks receiver."""
 
-    type: Literal["webhook"]
+    type: Literal["webhook"] = Field(description="\"webhook\": a signed POST per the Standard Webhooks spec")
     url: str = Field(description="receiver URL (http or https)")
     secret_env: str = Field(description="environment variable holding the whsec_… secret")
     timeout: float = Field(10.0, gt=0, description="seconds for one delivery attempt")
@@ -245,7 +247,7 @@ class WebhookChannelSettings(_ChannelBase):
 class EmailChannelSettings(_ChannelBase):
     """Mail over SMTP."""
 
-    type: Literal["email"]
+    type: Literal["email"] = Field(description="\"email\": SMTP, multipart text and HTML")
     smtp_host: str = Field(min_length=1, description="SMTP server")
     smtp_port: int | None = Field(None, ge=1, le=65535,
                                   description="default 587 (starttls), 465 (ssl), 25 (none)")

@@ -109,5 +109,13 @@ def config_show(
                           highlight=False, markup=False)
 
 
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print every setting with its default and meaning, as a Markdown table."""
+    from monitor.reference import markdown
+
+    print(markdown())
+
+
 # Subcommand modules register themselves on `app`.
 from monitor.cli import alerts_cmds, analysis_cmds, db_cmds, feed_cmds, query_cmds, run_cmds  # noqa: E402,F401

@@ -153,11 +153,13 @@ def sync_config_feeds(engine: Engine, feeds: Sequence[FeedSettings], now: dateti
                 # Daemons starting together all sync: the first insert wins, others skip it.
                 s.execute(dialect_insert(s)(Feed).values(
                     url=url, name=cfg.name, interval_seconds=interval, source="config",
-                    enabled=cfg.enabled, created_at=now, next_check_at=now, error_count=0,
+                    enabled=cfg.enabled, headers=cfg.headers or None, created_at=now,
+                    next_check_at=now, error_count=0,
                     moved_count=0).on_conflict_do_nothing(index_elements=["url"]))
                 continue
             row.name = cfg.name or row.name
             row.interval_seconds = interval
+            row.headers = cfg.headers or None
             if row.disabled_reason in (None, "removed from config"):
                 row.enabled = cfg.enabled
                 row.disabled_reason = None if cfg.enabled else "disabled in config"
