@@ -290,3 +290,12 @@ def test_proposing_to_resume_is_announced_and_na_weekday_is_ahead(analyze: Analy
     moved = analyze("Делегация Украины прибыла в Стамбул, переговоры перенесены на пятницу",
                     published="2025-05-15T20:00:00+00:00")
     assert moved.rounds[0].date == date(2025, 5, 16)
+
+
+def test_expects_is_future_and_lasted_reports_a_meeting(analyze: AnalyzeText) -> None:
+    expects = analyze("Kremlin expects 'difficult' third round of talks in Istanbul on Wednesday",
+                      published="2025-07-22T19:00:00+00:00")
+    assert expects.rounds[0].date == date(2025, 7, 23)
+    lasted = analyze("Умєров: у переговорах з Росією домовилися про обмін 314 полоненими",
+                     "Переговори тривали два дні.", published="2026-02-05T12:00:00+00:00")
+    assert lasted.rounds

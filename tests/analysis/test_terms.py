@@ -208,3 +208,19 @@ def test_seventh_probe_terms(analyze: AnalyzeText) -> None:
     assert term(monitor, "monitoring.mechanism") is not None
     plan = analyze("Ушаков: по ряду пунктов американского плана есть согласие")
     assert plan.relevant and term(plan, "process.peace_plan") is not None
+
+
+def test_eighth_probe_terms(analyze: AnalyzeText) -> None:
+    borders = analyze("Hegseth says return to Ukraine's pre-2014 borders is unrealistic",
+                      "NATO membership is not a realistic outcome of a negotiated settlement.")
+    assert term(borders, "territory.recognition") is not None
+    meet = analyze("Putin says he sees no point in meeting Zelensky")
+    assert term(meet, "process.leaders_meeting") is not None
+    envoy = analyze("Witkoff meets Putin in Moscow for the fourth time",
+                    "The meeting brought Russia and Ukraine closer to direct talks.")
+    assert term(envoy, "process.leaders_meeting") is None
+    swap = analyze("Мединский: стороны договорились об обмене 1200 военнопленными",
+                   "Третий раунд переговоров России и Украины завершился.")
+    assert term(swap, "prisoners.exchange") is not None
+    order = analyze("Кремль: Путин отдал приказ прекратить удары по энергетике Украины")
+    assert order.relevant and term(order, "ceasefire.energy") == ("RU", "proposed")
