@@ -286,6 +286,7 @@ class _Http(asyncio.Protocol):
         """Keep the transport."""
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.farm.stats["connections"] += 1
 
     def data_received(self, data: bytes) -> None:
         """Answer every complete request in the buffer."""

@@ -59,6 +59,7 @@ _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "applica
 _SAFE_TAGS = frozenset(_HTMLSanitizer.acceptable_elements) - {
     "script", "style", "iframe", "object", "embed", "noscript", "svg", "math"}
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
+_C1 = re.compile("[\x80-\x9f]")
 _AMP = re.compile(r"&(?!(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);|\s|$)")
 _LINK_REF = re.compile(r"&([A-Za-z0-9_]+);")
 _looks_like_html = _FeedParserMixin.looks_like_html
@@ -121,7 +122,8 @@ def _text(el: Element) -> str:
         return out
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         out = out.encode("iso-8859-1").decode("utf-8")
-    return out.translate(_cp1252)
+    # translate() with a dict walks the string in Python-level steps; most text has no C1 codes.
+    return out.translate(_cp1252) if _C1.search(out) else out
 
 
 def _resolve(url: str, value: str) -> str:
@@ -131,15 +133,14 @@ def _resolve(url: str, value: str) -> str:
 
 def _html(value: str) -> str:
     """Markup the sanitiser would pass unchanged (as plain_text sees it), else Unsure."""
-    rest = _TAG.sub(lambda m: _safe_tag(m.group(1)), value)
+    if "<" not in value and ">" not in value and "&" not in value:
+        return value
+    if not {name.lower() for name in _TAG.findall(value)} <= _SAFE_TAGS:
+        raise Unsure("markup the sanitiser would drop")
+    rest = _TAG.sub("", value)
     if "<" in rest or ">" in rest or _AMP.search(rest):
         raise Unsure("markup the sanitiser would rewrite")
     return value
-
-
-def _safe_tag(name: str) -> str:
-    """Nothing for a tag the sanitiser keeps; a '<' that makes _html unsure otherwise."""
-    return "" if name.lower() in _SAFE_TAGS else "<"
 
 
 def _once(seen: set[str], tag: str) -> None:

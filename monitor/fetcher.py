@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.util
 import ssl
+import sys
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -17,6 +19,18 @@ import httpx
 
 from monitor.settings import FetchSettings
 from monitor.values import FeedRef, FetchResult
+
+# httpcore runs `import sniffio` on every request (and lock) to tell asyncio from trio; without
+# sniffio installed each is a failed import that searches all of sys.path: a quarter of a
+# 304's cost. Recording the module as absent makes the failure instant; httpcore then assumes
+# asyncio, which is what we run.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+# Idle connections kept for reuse. Well above `concurrency`: feeds come in host order from
+# the lease query, and a pool sized to the in-flight limit closes the connection to one
+# host just before the next feed on it (a new handshake, and httpcore bookkeeping, per feed).
+KEEPALIVE = 100
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
@@ -79,10 +93,9 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=settings.max_redirects,
             headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
-            # Keep every connection the limits allow: closing one only to open another to the
-            # next host of the batch costs a handshake and httpcore's bookkeeping per feed.
-            limits=httpx.Limits(max_connections=settings.concurrency,
-                                max_keepalive_connections=settings.concurrency),
+            # In-flight fetches are bounded by our semaphores; the pool only bounds idle ones.
+            limits=httpx.Limits(max_connections=None,
+                                max_keepalive_connections=max(KEEPALIVE, settings.concurrency)),
             transport=transport,
         )
 

@@ -19,6 +19,7 @@ _TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "hmb_", "ns_", "__")
 _MOBILE_HOST = re.compile(r"^(?:m|mobile|amp|www)\.(?=[^.]+\.)")
 _AMP_PATH = re.compile(r"(?:/amp/?$|\.amp(?=\.html?$|$)|/amp(?=/))", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SLASHES = re.compile(r"/{2,}")
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -39,13 +40,13 @@ def canonical_url(url: str | None) -> str | None:
     if port and port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{port}"
     path = _AMP_PATH.sub("", parts.path) or "/"
-    path = re.sub(r"/{2,}", "/", path)
+    path = _SLASHES.sub("/", path)
     if len(path) > 1:
         path = path.rstrip("/")
     query = [
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(_TRACKING_PREFIXES)
-    ]
+    ] if parts.query else []
     # http and https of one host serve the same article; the key ignores the scheme.
     return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
 
@@ -63,6 +64,8 @@ def plain_text(markup: str | None) -> str:
     """HTML or text to plain text: scripts dropped, tags removed, entities decoded."""
     if not markup:
         return ""
+    if "<" not in markup and "&" not in markup:
+        return _tidy(markup)  # plain text already: the markup steps below would change nothing
     text = _DROP.sub(" ", markup)
     text = _BLOCK.sub("\n", text)
     text = _TAG.sub("", text)
@@ -70,6 +73,11 @@ def plain_text(markup: str | None) -> str:
     # Unescaping can reveal markup that was double-escaped; strip that too.
     if "<" in text and ">" in text:
         text = _TAG.sub("", text)
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """Spaces collapsed, lines stripped, runs of blank lines made one."""
     text = _SPACE.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANKS.sub("\n\n", text).strip()

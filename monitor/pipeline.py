@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.machinery
 import logging
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -67,7 +69,20 @@ def make_parse_pool(workers: int) -> Executor:
     # fork from a single-threaded server that has imported the parser and the analysis once.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["monitor.worker", "monitor.analysis"])
+    _no_main_rerun()
     return ProcessPoolExecutor(workers, mp_context=ctx)
+
+
+def _no_main_rerun() -> None:
+    """Keep workers from re-running the entry script, which imports the whole CLI (~30 MB each).
+
+    multiprocessing re-executes a __main__ script in every new process so that functions
+    defined there can be unpickled; the pool only runs functions of monitor modules. A
+    __main__ that names itself a package's __main__ module is not re-run (spawn.py).
+    """
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None and hasattr(main, "__file__"):
+        main.__spec__ = importlib.machinery.ModuleSpec("monitor.__main__", None)
 
 
 @dataclass
