@@ -107,10 +107,7 @@ class Evaluation:
 
 def evaluate_parts(labelled_path: Path | str, analyzer: Analyzer,
                    corpus: Path | None = None) -> Evaluation:
-    """Score the analyzer on a labelled JSONL file, whole and split (GUIDE section 5).
-
-    Link-only label lines take their text from `corpus` (default: the shared corpus).
-    """
+    """Score a labelled JSONL file (link-only lines read text from `corpus`), whole and split."""
     reports = Evaluation(Report("all"), Report("tune"), Report("held-out (id % 5 == 0)"))
     for obj in labelled_items(labelled_path, corpus):
         item = item_from_json(obj)

@@ -268,10 +268,7 @@ def _holder(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> str |
 
 def _proposal_owner(sentence: str, parties: list[PartyHit],
                     near: re.Match[str] | None = None) -> str | None:
-    """The party owning a proposal: "Moscow's offer", "offer from Moscow".
-
-    With `near`, only a proposal noun next to that term counts ("a truce proposed by X").
-    """
+    """The owner of a proposal ("Moscow's offer", "offer from Moscow"), near `near` if given."""
     parties = _subjects(sentence, parties, keep_after_prep=True)
     for noun in _PROPOSAL.finditer(sentence):
         if near is not None and _distance(noun, near) > _OWNER_NEAR:
