@@ -96,8 +96,8 @@ def safe_url(url: Any) -> str | None:
 
 
 def _first_link(e: AlertRow, base: str) -> str:
-    """Where an event entry links: its round's API page, else the site."""
-    return f"{base}api/rounds/{e.round_id}" if e.round_id else base
+    """Where an event entry links: the articles on its round, else the timeline."""
+    return f"{base}search?round={e.round_id}" if e.round_id else base
 
 
 @router.get("/feeds/events.atom", tags=["feeds"], response_class=Response, responses=_ATOM_RESPONSE)
