@@ -119,3 +119,23 @@ def test_db_backup_copies_a_live_store(tmp_path: Path, feed_server: FeedServer) 
         assert conn.execute("select count(*) from articles").fetchone()[0] == 2
     pg = run("db", "backup", str(tmp_path / "x.db"), db="postgresql+psycopg://u@h/d", config=cfg)
     assert pg.returncode == 2 and "pg_dump" in pg.stderr
+
+
+def test_poll_where_every_feed_failed_exits_1(tmp_path: Path, feed_server: FeedServer) -> None:
+    """The exit status of a command is the one it chose, not always 0."""
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("[fetch]\nparse_workers = 1\n")
+    db = f"sqlite:///{tmp_path}/m.db"
+    run("db", "upgrade", db=db, config=cfg)
+    run("feeds", "add", feed_server.add("/x.xml", Route(status=500, validators=False)),
+        db=db, config=cfg)
+    out = run("poll", "--quiet", db=db, config=cfg)
+    assert out.returncode == 1 and "1 failed" in out.stdout
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    """Feed text that looks like a spreadsheet formula is quoted in CSV output."""
+    from monitor.cli.query_cmds import _cell
+
+    assert _cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert _cell("-1+2") == "'-1+2" and _cell("Talks resume") == "Talks resume" and _cell(3) == 3

@@ -11,7 +11,8 @@ from monitor.errors import MonitorError
 def main() -> None:
     """Entry point: run the app, turning known errors into one line on stderr and exit 2."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns typer.Exit's code instead of exiting with it.
+        code = app(standalone_mode=False)
     except MonitorError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -28,6 +29,7 @@ def main() -> None:
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(1)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["app", "main"]

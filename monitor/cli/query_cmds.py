@@ -35,7 +35,7 @@ _MARK = re.compile(r"(<mark>.*?</mark>)")
 
 
 def _fail(message: str) -> NoReturn:
-    """One line on stderr and exit status 2 (SystemExit: `main` drops typer.Exit's status)."""
+    """One line on stderr and exit status 2."""
     err_console.print(f"monitor: {message}", highlight=False, markup=False)
     raise SystemExit(2)
 
@@ -64,8 +64,15 @@ def _csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
     out = csv.DictWriter(sys.stdout, fieldnames=list(fields), extrasaction="ignore")
     out.writeheader()
     for row in rows:
-        out.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+        out.writerow({k: _cell(json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v)
                       for k, v in row.items()})
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text from feeds starting like a formula is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _snippet_text(snippet_html: str) -> Text:
