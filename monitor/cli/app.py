@@ -41,6 +41,19 @@ class State:
 
 state = State()
 
+HostOpt = Annotated[str | None, typer.Option(help="Address to listen on (default server.host).")]
+PortOpt = Annotated[int | None, typer.Option(help="Port to listen on (default server.port).")]
+
+
+def settings_with_server(host: str | None, port: int | None) -> Settings:
+    """The settings, with --host and --port over server.host and server.port."""
+    settings = state.settings()
+    if host:
+        settings.server.host = host
+    if port is not None:
+        settings.server.port = port
+    return settings
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per log line with fixed keys."""

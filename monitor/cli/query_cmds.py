@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from rich.table import Table
 from rich.text import Text
 
-from monitor.cli.app import app, console, err_console, state
+from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, settings_with_server, state
 from monitor.query import ArticleQuery, Limits, QueryError, QueryService
 from monitor.query.values import Sort
 from monitor.store.db import require_head
@@ -244,16 +244,8 @@ def terms_list(
 
 
 @app.command("serve")
-def serve(
-    host: Annotated[str | None, typer.Option(help="Address (default server.host).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default server.port).")] = None,
-) -> None:
+def serve(host: HostOpt = None, port: PortOpt = None) -> None:
     """Serve the HTTP API, the web page and the Atom feeds (read-only), without the daemon."""
     from monitor.api.server import serve_until_signal
 
-    settings = state.settings()
-    if host:
-        settings.server.host = host
-    if port is not None:
-        settings.server.port = port
-    serve_until_signal(settings)
+    serve_until_signal(settings_with_server(host, port))

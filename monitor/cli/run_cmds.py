@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Engine
 
-from monitor.cli.app import app, console, err_console, state
+from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, settings_with_server, state
 from monitor.daemon import Daemon, owner_id, poll_batch
 from monitor.fetcher import Fetcher
 from monitor.pipeline import Pipeline, make_parse_pool, utcnow
@@ -22,16 +22,9 @@ from monitor.wiring import after_store_stages, daemon_jobs, load_analysis_stage
 
 
 @app.command("run")
-def run(
-    host: Annotated[str | None, typer.Option(help="API address (default server.host).")] = None,
-    port: Annotated[int | None, typer.Option(help="API port (default server.port).")] = None,
-) -> None:
+def run(host: HostOpt = None, port: PortOpt = None) -> None:
     """Run the daemon: poll due feeds, deliver alerts, serve the API; stops on SIGTERM."""
-    settings = state.settings()
-    if host:
-        settings.server.host = host
-    if port is not None:
-        settings.server.port = port
+    settings = settings_with_server(host, port)
     daemon = Daemon(settings, analyzer=load_analysis_stage(settings))
     daemon.after_store = after_store_stages(settings, daemon.engine)
     daemon.extra_jobs = daemon_jobs(settings, daemon.engine)
