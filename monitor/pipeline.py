@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import importlib.machinery
 import logging
 import multiprocessing
@@ -110,6 +111,9 @@ class Pipeline:
         # vocabulary (the stage the daemon built from settings), so the writer thread only writes.
         self._analyse_remote = (isinstance(self.parse_pool, ProcessPoolExecutor)
                                 and isinstance(self.analyzer, AnalysisStage))
+        # Outcomes of polls that store no entries, waiting for the writer (see _save_quiet).
+        self._quiet: collections.deque[Quiet] = collections.deque()
+        self._quiet_queued = False
 
     async def _in(self, pool: Executor | None, fn: Callable[..., Any], *args: Any) -> Any:
         """Run blocking work off the event loop."""
@@ -137,8 +141,9 @@ class Pipeline:
             result = replace(result, body=None)  # drop the bytes before the long await
         try:
             known, items = await self._new_entries(feed, parsed)
-            report: PollReport = await self._in(self.db_pool, self._save, feed, result, parsed,
-                                                known, items)
+            report: PollReport = (
+                await self._in(self.db_pool, self._save, feed, result, parsed, known, items)
+                if items else await self._save_quiet(feed, result, parsed))
         except Exception as exc:
             log.exception("store: saving poll of feed %s (%s) failed", feed.id, feed.url,
                           extra={"feed_id": feed.id, "url": feed.url, "stage": "store"})
@@ -174,30 +179,81 @@ class Pipeline:
         items = await self._in(self.db_pool, lambda: [self._analyse(e, feed.url) for e in todo])
         return known, items
 
+    async def _save_quiet(self, feed: FeedRef, result: FetchResult,
+                          parsed: ParsedFeed | None) -> PollReport:
+        """Record a poll that stores no entries, in one transaction with others queued meanwhile.
+
+        Most polls of a running daemon are 304s or unchanged bodies; a commit each made the
+        writer thread the larger part of their cost. Grouping them loses nothing: they hold no
+        articles, and a crash before the commit only means those feeds are polled again.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[PollReport] = loop.create_future()
+        self._quiet.append((feed, result, parsed, done))
+        if not self._quiet_queued:
+            self._quiet_queued = True
+            try:
+                assert self.db_pool is not None
+                self.db_pool.submit(self._flush_quiet, loop)
+            except RuntimeError:  # the writer is shut down: nothing will record these
+                self._quiet_queued = False
+                self._quiet.remove((feed, result, parsed, done))
+                raise
+        return await done
+
+    def _flush_quiet(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the writer thread: commit every queued quiet outcome, then wake their polls."""
+        self._quiet_queued = False  # before draining, so a later arrival queues another flush
+        batch = []
+        while self._quiet:
+            batch.append(self._quiet.popleft())
+        if not batch:
+            return
+        reports: list[PollReport | Exception] = []
+        try:
+            with session_scope(self.engine) as s:
+                reports = [self._write(s, f, r, p, {}, ()) for f, r, p, _ in batch]
+        except Exception:
+            # One bad row must not fail the others' polls: record each on its own.
+            reports = []
+            for f, r, p, _ in batch:
+                try:
+                    reports.append(self._save(f, r, p, {}, ()))
+                except Exception as exc:
+                    reports.append(exc)
+        else:
+            for f, r, _, _ in batch:
+                _log_failure(f, r)
+        for (_, _, _, fut), report in zip(batch, reports, strict=True):
+            loop.call_soon_threadsafe(_settle, fut, report)
+
     def _save(self, feed: FeedRef, result: FetchResult, parsed: ParsedFeed | None,
               known: dict[str, str], items: Sequence[Analysed]) -> PollReport:
         """Store new entries and the feed's new state in one transaction."""
+        with session_scope(self.engine) as s:
+            report = self._write(s, feed, result, parsed, known, items)
+        _log_failure(feed, result)
+        return report
+
+    def _write(self, s: Session, feed: FeedRef, result: FetchResult, parsed: ParsedFeed | None,
+               known: dict[str, str], items: Sequence[Analysed]) -> PollReport:
+        """New entries, the stages after them and the feed's new state, in the caller's tx."""
         now = self.clock()
         errors = feed.error_count + 1 if result.failed else 0
         when = next_check(now, result, self.settings.fetch, interval_seconds=feed.interval_seconds,
                           error_count=errors, ttl_seconds=parsed.ttl_seconds if parsed else None)
-        with session_scope(self.engine) as s:
-            stored = store_entries(s, feed.id, items, now, known) if items else []
-            created = [a for a in stored if a.created]
-            if stored:
-                for hook in self.after_store:
-                    hook(s, stored, now)
-            record_outcome(
-                s, feed.id, self.owner, result, now=now, next_check_at=when,
-                moved_after=self.settings.fetch.moved_after,
-                ttl_warning=parsed.warning if parsed else None,
-                title=parsed.title if parsed else None, site_url=parsed.link if parsed else None,
-                new_articles=len(created),
-            )
-        if result.failed:
-            stage = "parse" if result.kind == "not_a_feed" else "fetch"
-            log.warning("%s: feed %s %s: %s", stage, feed.id, feed.url, result.error,
-                        extra={"feed_id": feed.id, "url": feed.url, "stage": stage})
+        stored = store_entries(s, feed.id, items, now, known) if items else []
+        created = [a for a in stored if a.created]
+        if stored:
+            for hook in self.after_store:
+                hook(s, stored, now)
+        record_outcome(
+            s, feed.id, self.owner, result, now=now, next_check_at=when,
+            moved_after=self.settings.fetch.moved_after,
+            ttl_warning=parsed.warning if parsed else None,
+            title=parsed.title if parsed else None, site_url=parsed.link if parsed else None,
+            new_articles=len(created),
+        )
         return PollReport(feed.id, feed.url, result.kind, new_articles=len(created),
                           updated_articles=len(stored) - len(created), error=result.error,
                           new_article_ids=tuple(a.id for a in created))
@@ -218,6 +274,27 @@ class Pipeline:
         for pool in (self.parse_pool, self.db_pool):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
+
+
+Quiet = tuple[FeedRef, FetchResult, ParsedFeed | None, "asyncio.Future[PollReport]"]
+
+
+def _settle(fut: asyncio.Future[PollReport], outcome: PollReport | Exception) -> None:
+    """Hand a writer-thread outcome to the poll awaiting it (unless it was cancelled)."""
+    if fut.done():
+        return
+    if isinstance(outcome, Exception):
+        fut.set_exception(outcome)
+    else:
+        fut.set_result(outcome)
+
+
+def _log_failure(feed: FeedRef, result: FetchResult) -> None:
+    """A failed fetch or parse, logged once its outcome is recorded."""
+    if result.failed:
+        stage = "parse" if result.kind == "not_a_feed" else "fetch"
+        log.warning("%s: feed %s %s: %s", stage, feed.id, feed.url, result.error,
+                    extra={"feed_id": feed.id, "url": feed.url, "stage": stage})
 
 
 class AnalysisStage:
