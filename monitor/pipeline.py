@@ -24,7 +24,7 @@ from monitor.schedule import next_check
 from monitor.settings import Settings
 from monitor.store.articles import Analysed, StoredArticle, known_keys, store_entries
 from monitor.store.db import session_scope
-from monitor.store.feeds import record_outcome
+from monitor.store.feeds import load_feeds, record_outcome
 from monitor.values import Entry, FeedRef, FetchResult, ParsedFeed, PollReport
 from monitor.worker import analyse_entries, verdict
 
@@ -212,7 +212,9 @@ class Pipeline:
         reports: list[PollReport | Exception] = []
         try:
             with session_scope(self.engine) as s:
+                rows = load_feeds(s, [f.id for f, _, _, _ in batch])
                 reports = [self._write(s, f, r, p, {}, ()) for f, r, p, _ in batch]
+                del rows
         except Exception:
             # One bad row must not fail the others' polls: record each on its own.
             reports = []

@@ -209,6 +209,14 @@ def release_feeds(engine: Engine, owner: str, ids: Sequence[int]) -> None:
                   .values(lease_owner=None, lease_expires_at=None))
 
 
+def load_feeds(s: Session, ids: Sequence[int]) -> list[Feed]:
+    """Feed rows into the session at once, so record_outcome on each needs no query of its own.
+
+    Keep the list: the session holds its rows weakly.
+    """
+    return list(s.exec(select(Feed).where(col(Feed.id).in_(list(ids))))) if ids else []
+
+
 def record_outcome(s: Session, feed_id: int, owner: str, result: FetchResult, *,
                    now: datetime, next_check_at: datetime, moved_after: int,
                    ttl_warning: str | None = None, title: str | None = None,
