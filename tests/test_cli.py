@@ -139,3 +139,19 @@ def test_csv_cells_never_start_a_formula() -> None:
 
     assert _cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert _cell("-1+2") == "'-1+2" and _cell("Talks resume") == "Talks resume" and _cell(3) == 3
+
+
+def test_json_logs_carry_fixed_keys(tmp_path: Path, feed_server: FeedServer) -> None:
+    """`--log-format json`: one JSON object a line, with feed_id, url and stage on feed faults."""
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("[fetch]\nparse_workers = 1\n")
+    db = f"sqlite:///{tmp_path}/m.db"
+    run("db", "upgrade", db=db, config=cfg)
+    url = feed_server.add("/down.xml", Route(status=503, validators=False))
+    run("feeds", "add", url, db=db, config=cfg)
+    out = run("--log-format", "json", "poll", "--quiet", db=db, config=cfg)
+    records = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
+    assert records, out.stderr
+    fault = next(r for r in records if r.get("stage") == "fetch")
+    assert fault["url"] == url and isinstance(fault["feed_id"], int)
+    assert {"time", "level", "logger", "message"} <= set(fault)
