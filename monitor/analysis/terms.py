@@ -49,6 +49,11 @@ _COUNT = re.compile(r"\b(\d[\d,]*)[- ]for[- ](\d[\d,]*)\b|\b(\d[\d,]*) (?:[a-z]+
                     r"(?:prisoners|pows|captives|servicemen|soldiers|bodies|children|"
                     r"civilians|people)\b", re.I)
 _CORE = {"RU", "UA", "US"}
+# "Russia rejected Ukraine's call for a truce": a reject/accept verb this close before a
+# proposal cue governs it, so the stance is the verb's and the proposal keeps its owner.
+_GOVERN = 30
+# "to agree a ceasefire", "if Russia agrees": an agreement that has not happened.
+_HYPOTHETICAL = re.compile(r"\b(?:to|if|unless|until|whether|once|when)\s+(?:\w+\s+){0,3}$", re.I)
 
 
 @dataclass(frozen=True)
@@ -146,8 +151,15 @@ class TermFinder:
         """The term of one pattern match, or None when it is only named as absent."""
         outside = [(s, c) for s, c in cues if c.end() <= m.start() or c.start() >= m.end()
                    or (c.start() >= m.start() and c.end() <= m.end())]
-        near = [(s, c) for s, c in outside if _distance(c, m) <= _CUE_WINDOW]
+        near = [(s, c) for s, c in outside if _distance(c, m) <= _CUE_WINDOW
+                and not (s == "agreed" and _HYPOTHETICAL.search(sentence[:c.start()]))]
         cue = min(near, key=lambda sc: (_cue_cost(sc[1], m), _PRIORITY[sc[0]]), default=None)
+        if cue is not None and cue[0] in ("proposed", "demanded"):
+            governing = [(s, c) for s, c in cues if s in ("rejected", "accepted")
+                         and c.end() <= cue[1].start() <= c.end() + _GOVERN
+                         and not _CLAUSE_WORD.search(sentence[c.end():cue[1].start()])]
+            if governing:
+                cue = governing[-1]
         negs = list(self.negation.finditer(sentence, max(0, m.start() - 40), m.start()))
         if negs:
             neg = negs[-1]
@@ -200,10 +212,14 @@ def _rank(t: TermMention) -> tuple[bool, bool, bool]:
 
 def _cue_cost(cue: re.Match[str], m: re.Match[str]) -> int:
     """How far a cue is from a term, weak cues counting as farther."""
+    return _distance(cue, m) + (_WEAK_PENALTY if _is_weak(cue) else 0)
+
+
+def _is_weak(cue: re.Match[str]) -> bool:
+    """A cue that names a proposal without saying what anyone did with it."""
     text = cue.string
-    weak = (bool(_WEAK_CUE.fullmatch(cue.group(0))) or text[cue.start() - 1:cue.start()] == "-"
+    return (bool(_WEAK_CUE.fullmatch(cue.group(0))) or text[cue.start() - 1:cue.start()] == "-"
             or text[cue.end():cue.end() + 3] == " by")
-    return _distance(cue, m) + (_WEAK_PENALTY if weak else 0)
 
 
 def _distance(cue: re.Match[str], m: re.Match[str]) -> int:

@@ -224,3 +224,16 @@ def test_eighth_probe_terms(analyze: AnalyzeText) -> None:
     assert term(swap, "prisoners.exchange") is not None
     order = analyze("Кремль: Путин отдал приказ прекратить удары по энергетике Украины")
     assert order.relevant and term(order, "ceasefire.energy") == ("RU", "proposed")
+
+
+def test_rejected_call_keeps_its_owner(analyze: AnalyzeText) -> None:
+    result = analyze("Russia rejected Ukraine's call for an unconditional ceasefire",
+                     "The Kremlin said conditions were not met.")
+    assert term(result, "ceasefire.general") == ("UA", "rejected")
+
+
+def test_hypothetical_agreement_is_not_agreed(analyze: AnalyzeText) -> None:
+    ready = analyze("Ukraine ready for 30-day ceasefire if Russia agrees, joint statement says")
+    assert term(ready, "ceasefire.general") == ("UA", "accepted")
+    deadline = analyze("Trump gives Russia 50 days to agree a ceasefire or face tariffs")
+    assert term(deadline, "ceasefire.general") == ("US", "demanded")
