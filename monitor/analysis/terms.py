@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 from monitor.analysis.model import TermMention
@@ -171,6 +172,9 @@ class TermFinder:
                 sentence, m.end(), m.end() + _NEG_AFTER):
             return None  # "a ceasefire could not be reached"
         stance = cue[0] if cue else "discussed"
+        if cue is not None and stance in ("accepted", "proposed") and _joint(sentence, cue[1],
+                                                                             parties):
+            stance = "agreed"  # "Ukraine and Russia agreed to ...": both sides, no proposer
         proposer: str | None = None
         if stance == "agreed":
             proposer = None
@@ -280,6 +284,19 @@ def _holder(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> str |
                 return p.party
             break
     return None
+
+
+def _joint(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> bool:
+    """Whether the cue's subject is two sides together ("Ukraine and Russia agreed")."""
+    subjects = {p.start for p in _subjects(sentence, parties)}
+    for p, q in pairwise(parties):
+        if (p.start in subjects and p.party != q.party and {p.party, q.party} <= _CORE
+                and q.end <= cue.start()
+                and re.fullmatch(r"\s+(?:and|и|і|та)\s+", sentence[p.end:q.start])
+                and len(sentence[q.end:cue.start()].split()) <= 3
+                and not _CLAUSE_WORD.search(sentence[q.end:cue.start()])):
+            return True
+    return False
 
 
 def _proposal_owner(sentence: str, parties: list[PartyHit],

@@ -237,3 +237,10 @@ def test_hypothetical_agreement_is_not_agreed(analyze: AnalyzeText) -> None:
     assert term(ready, "ceasefire.general") == ("UA", "accepted")
     deadline = analyze("Trump gives Russia 50 days to agree a ceasefire or face tariffs")
     assert term(deadline, "ceasefire.general") == ("US", "demanded")
+
+
+def test_two_sides_together_agree_with_no_proposer(analyze: AnalyzeText) -> None:
+    result = analyze("Russia and Ukraine agree to present ceasefire visions after Istanbul talks")
+    assert term(result, "ceasefire.general") == (None, "agreed")
+    shipping = analyze("Білий дім: Україна і Росія погодилися на безпечне судноплавство в Чорному морі")
+    assert term(shipping, "ceasefire.maritime") == (None, "agreed")
