@@ -53,6 +53,9 @@ _CORE = {"RU", "UA", "US"}
 # "Russia rejected Ukraine's call for a truce": a reject/accept verb this close before a
 # proposal cue governs it, so the stance is the verb's and the proposal keeps its owner.
 _GOVERN = 30
+# Subjects naming both sides: a nameless sentence with one does not continue one party.
+_PLURAL_SUBJECT = re.compile(r"\b(?:both|the two|the sides|they|the parties|all sides|"
+                             r"обе|обидві|сторон\w*)\b", re.I)
 # "to agree a ceasefire", "if Russia agrees": an agreement that has not happened.
 _HYPOTHETICAL = re.compile(r"\b(?:to|if|unless|until|whether|once|when)\s+(?:\w+\s+){0,3}$", re.I)
 
@@ -98,13 +101,22 @@ class TermFinder:
         """One mention per key, the best attributed one across the item's sentences."""
         best: dict[str, TermMention] = {}
         qualified_general = False
+        antecedent: str | None = None
         for sentence in sentences:
-            for mention, qualified in self._sentence(sentence):
+            for mention, qualified in self._sentence(sentence, antecedent):
                 if mention.key == "ceasefire.general" and qualified:
                     qualified_general = True
                 seen = best.get(mention.key)
                 if seen is None or _rank(mention) > _rank(seen):
                     best[mention.key] = mention
+            hits = self.actors.find(sentence)
+            subjects = _subjects(sentence, hits)
+            if subjects:
+                # "Trump and Putin agree ...": a later "they" or "the two" is both of them.
+                lead = subjects[0]
+                joint = any(re.fullmatch(r"\s+(?:and|и|і|та)\s+", sentence[lead.end:q.start])
+                            and q.party != lead.party for q in hits)
+                antecedent = None if joint else lead.party
         specific = [k for k in best if k.startswith("ceasefire.") and k != "ceasefire.general"]
         if specific and "ceasefire.general" in best and not qualified_general:
             general = best.pop("ceasefire.general")
@@ -114,7 +126,8 @@ class TermFinder:
                                             stance=general.stance)
         return tuple(best.values())
 
-    def _sentence(self, sentence: str) -> list[tuple[TermMention, bool]]:
+    def _sentence(self, sentence: str,
+                  antecedent: str | None = None) -> list[tuple[TermMention, bool]]:
         """Terms stated in one sentence, each with whether its match carries a qualifier."""
         matches: list[tuple[TermRule, re.Match[str]]] = []
         for rule in self.rules:
@@ -141,14 +154,14 @@ class TermFinder:
                 continue
             if len(codes & _CORE) < rule.min_core_parties:
                 continue
-            mention = self._mention(rule, m, sentence, parties, cues)
+            mention = self._mention(rule, m, sentence, parties, cues, antecedent)
             if mention is not None:
                 found.append((mention, bool(_QUALIFIED.search(m.group(0)))))
         return found
 
     def _mention(self, rule: TermRule, m: re.Match[str], sentence: str,
-                 parties: list[PartyHit], cues: list[tuple[str, re.Match[str]]]
-                 ) -> TermMention | None:
+                 parties: list[PartyHit], cues: list[tuple[str, re.Match[str]]],
+                 antecedent: str | None = None) -> TermMention | None:
         """The term of one pattern match, or None when it is only named as absent."""
         outside = [(s, c) for s, c in cues if c.end() <= m.start() or c.start() >= m.end()
                    or (c.start() >= m.start() and c.end() <= m.end())]
@@ -193,6 +206,11 @@ class TermFinder:
             elif holder is None:
                 # "Responding to a European call for a ceasefire": no subject, but an owner.
                 proposer = _proposal_owner(sentence, parties, m)
+            if (proposer is None and not _subjects(sentence, parties)
+                    and not _PLURAL_SUBJECT.search(sentence, 0, cue[1].start())):
+                # "He proposed a truce in the sky": a sentence naming no subject continues
+                # the one before it.
+                proposer = antecedent
         if rule.possessive and proposer is None:
             proposer = _adjacent_party(m, parties, max_gap=1)
         return TermMention(

@@ -244,3 +244,12 @@ def test_two_sides_together_agree_with_no_proposer(analyze: AnalyzeText) -> None
     assert term(result, "ceasefire.general") == (None, "agreed")
     shipping = analyze("Білий дім: Україна і Росія погодилися на безпечне судноплавство в Чорному морі")
     assert term(shipping, "ceasefire.maritime") == (None, "agreed")
+
+
+def test_nameless_sentence_continues_the_previous_subject(analyze: AnalyzeText) -> None:
+    result = analyze("Zelensky calls for steps to end the war",
+                     "In a post on X, he proposed a truce in the sky and at sea as first steps.")
+    assert term(result, "ceasefire.air") == ("UA", "proposed")
+    both = analyze("Moscow and Kyiv remain far apart after brief third round",
+                   "Both sides said they would continue exchanges of prisoners.")
+    assert term(both, "prisoners.exchange") != ("RU", "proposed")
