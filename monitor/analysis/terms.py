@@ -211,8 +211,14 @@ class TermFinder:
                 # "He proposed a truce in the sky": a sentence naming no subject continues
                 # the one before it.
                 proposer = antecedent
-        if rule.possessive and proposer is None:
-            proposer = _adjacent_party(m, parties, max_gap=1)
+        if rule.possessive:
+            # "revised US plan": the party named inside the term owns it, whoever demands,
+            # rejects or discusses it.
+            inner = [p for p in parties if m.start() <= p.start and p.end <= m.end()]
+            if inner and stance != "agreed":
+                proposer = inner[0].party
+            elif proposer is None:
+                proposer = _adjacent_party(m, parties, max_gap=1)
         return TermMention(
             key=rule.key,
             proposer=proposer,

@@ -253,3 +253,11 @@ def test_nameless_sentence_continues_the_previous_subject(analyze: AnalyzeText) 
     both = analyze("Moscow and Kyiv remain far apart after brief third round",
                    "Both sides said they would continue exchanges of prisoners.")
     assert term(both, "prisoners.exchange") != ("RU", "proposed")
+
+
+def test_owner_named_in_the_plan_is_its_proposer(analyze: AnalyzeText) -> None:
+    result = analyze("Kremlin: revised US plan must reflect Alaska understandings")
+    assert term(result, "process.peace_plan") == ("US", "demanded")
+    basis = analyze("Putin calls US plan 'basis' for future agreements")
+    assert term(basis, "process.peace_plan") is not None
+    assert term(basis, "process.peace_plan")[0] == "US"  # type: ignore[index]
