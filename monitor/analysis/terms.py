@@ -56,6 +56,8 @@ _GOVERN = 30
 # Subjects naming both sides: a nameless sentence with one does not continue one party.
 _PLURAL_SUBJECT = re.compile(r"\b(?:both|the two|the sides|they|the parties|all sides|"
                              r"обе|обидві|сторон\w*)\b", re.I)
+# "agrees to" with one party as subject is that party's acceptance, not a joint agreement.
+_ONE_SIDED = re.compile(r"agree[sd]? to\b(?! (?:a |the )?(?:deal|agreement))", re.I)
 # "to agree a ceasefire", "if Russia agrees": an agreement that has not happened.
 _HYPOTHETICAL = re.compile(r"\b(?:to|if|unless|until|whether|once|when)\s+(?:\w+\s+){0,3}$", re.I)
 
@@ -189,6 +191,13 @@ class TermFinder:
                                                                              parties):
             stance = "agreed"  # "Ukraine and Russia agreed to ...": both sides, no proposer
         proposer: str | None = None
+        if (cue is not None and stance == "agreed" and _ONE_SIDED.match(sentence, cue[1].start())
+                and len({p.party for p in parties if p.end <= cue[1].start()}) == 1
+                and not _PLURAL_SUBJECT.search(sentence, 0, cue[1].start())):
+            # "Putin agrees to a pause in strikes": one party saying yes accepts it.
+            holder = _holder(sentence, cue[1], parties)
+            if holder is not None:
+                stance, proposer = "accepted", holder
         if stance == "agreed":
             proposer = None
         elif cue is not None:

@@ -261,3 +261,13 @@ def test_owner_named_in_the_plan_is_its_proposer(analyze: AnalyzeText) -> None:
     basis = analyze("Putin calls US plan 'basis' for future agreements")
     assert term(basis, "process.peace_plan") is not None
     assert term(basis, "process.peace_plan")[0] == "US"  # type: ignore[index]
+
+
+def test_one_party_agreeing_to_a_term_accepts_it(analyze: AnalyzeText) -> None:
+    result = analyze("Putin agrees to 30-day pause in strikes on energy infrastructure after call "
+                     "with Trump")
+    assert term(result, "ceasefire.energy") == ("RU", "accepted")
+    joint = analyze("Second round of Istanbul talks ends after an hour",
+                    "Russian and Ukrainian negotiators met at the palace and agreed to swap all "
+                    "severely wounded prisoners.")
+    assert term(joint, "prisoners.exchange") == (None, "agreed")
