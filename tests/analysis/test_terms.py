@@ -272,7 +272,3 @@ def test_one_party_agreeing_to_a_term_accepts_it(analyze: AnalyzeText) -> None:
                     "severely wounded prisoners.")
     assert term(joint, "prisoners.exchange") == (None, "agreed")
 
-
-def test_european_in_ukrainian_is_the_eu(analyze: AnalyzeText) -> None:
-    result = analyze("Європейські лідери в Києві закликали Росію до 30-денного припинення вогню")
-    assert term(result, "ceasefire.general") == ("EU", "proposed")
