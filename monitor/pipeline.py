@@ -19,14 +19,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from monitor import metrics
-from monitor.parser import parse_feed
 from monitor.schedule import next_check
 from monitor.settings import Settings
 from monitor.store.articles import Analysed, StoredArticle, known_keys, store_entries
 from monitor.store.db import session_scope
 from monitor.store.feeds import load_feeds, record_outcome
 from monitor.values import Entry, FeedRef, FetchResult, ParsedFeed, PollReport
-from monitor.worker import analyse_entries, verdict
+from monitor.worker import analyse_entries, parse_feed, verdict
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -69,7 +68,7 @@ def make_parse_pool(workers: int) -> Executor:
     # spawn either: it re-imports the whole CLI in every worker (seconds of CPU each). Workers
     # fork from a single-threaded server that has imported the parser and the analysis once.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["monitor.worker", "monitor.analysis"])
+    ctx.set_forkserver_preload(["monitor.worker", "monitor.parser", "monitor.analysis"])
     _no_main_rerun()
     return ProcessPoolExecutor(workers, mp_context=ctx)
 

@@ -12,15 +12,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from monitor.parser import parse_feed
-from monitor.values import Entry
+from monitor.values import Entry, ParsedFeed
 
 log = logging.getLogger("monitor.worker")
 
 # relevant, score, the JSON kept in the store; None when the analysis of that entry failed.
 Verdict = tuple[bool, float, dict[str, Any]] | None
 
-__all__ = ["analyse_entries", "parse_feed", "verdict"]
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """monitor.parser.parse_feed, imported on the first call."""
+    # A daemon whose parsing happens in worker processes never loads feedparser (10 MB) itself.
+    from monitor.parser import parse_feed as parse
+
+    return parse(body, url, content_type)
 
 
 def verdict(analyzer: Any, entry: Entry, source: str | None) -> tuple[bool, float, dict[str, Any]]:
