@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib.util
 import ssl
-import sys
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -19,13 +17,6 @@ import httpx
 
 from monitor.settings import FetchSettings
 from monitor.values import FeedRef, FetchResult
-
-# httpcore runs `import sniffio` on every request (and lock) to tell asyncio from trio; without
-# sniffio installed each is a failed import that searches all of sys.path: a quarter of a
-# 304's cost. Recording the module as absent makes the failure instant; httpcore then assumes
-# asyncio, which is what we run.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
