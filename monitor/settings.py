@@ -41,6 +41,13 @@ def parse_duration(value: Any) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def http_url(value: str, what: str) -> str:
+    """The value when it is an http(s)://host/… URL, else a ValueError naming `what`."""
+    if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
+        raise ValueError(f"{what} url must be http(s)://host/…, got {value!r}")
+    return value
+
+
 class _Section(BaseModel):
     """A config table: unknown keys are errors, so typos do not pass silently."""
 
@@ -67,9 +74,7 @@ class FeedSettings(_Section):
     @field_validator("url")
     @classmethod
     def _http_only(cls, v: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", v, re.IGNORECASE):
-            raise ValueError(f"feed url must be http(s)://host/…, got {v!r}")
-        return v
+        return http_url(v, "feed")
 
 
 class FetchSettings(_Section):
@@ -234,9 +239,7 @@ class WebhookChannelSettings(_ChannelBase):
     @field_validator("url")
     @classmethod
     def _http_only(cls, v: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", v, re.IGNORECASE):
-            raise ValueError(f"webhook url must be http(s)://host/…, got {v!r}")
-        return v
+        return http_url(v, "webhook")
 
     @field_validator("secret_env")
     @classmethod

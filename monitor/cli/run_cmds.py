@@ -46,8 +46,9 @@ def poll(
     sync_config_feeds(engine, settings.feeds, utcnow())
     ids = None
     if feeds:
-        known = {str(f.id): f.id for f in list_feeds(engine)} | {
-            f.url: f.id for f in list_feeds(engine)}
+        known: dict[str, int] = {}
+        for f in list_feeds(engine):
+            known[str(f.id)] = known[f.url] = f.id
         missing = [k for k in feeds if k not in known]
         if missing:
             err_console.print(f"monitor: no such feed: {', '.join(missing)}")
