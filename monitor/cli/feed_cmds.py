@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +14,7 @@ from monitor.cli.app import app, console, err_console, state
 from monitor.errors import MonitorError
 from monitor.opml import OpmlFeed, read_opml, write_opml
 from monitor.pipeline import utcnow
+from monitor.query import Limits, QueryService
 from monitor.settings import parse_duration
 from monitor.store.db import make_engine, require_head
 from monitor.store.feeds import HealthRule, add_feed, list_feeds, remove_feed, sync_config_feeds
@@ -107,27 +106,29 @@ def feeds_remove(key: Annotated[str, typer.Argument(help="Feed id or URL.")]) ->
 def feeds_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines for scripts.")] = False,
 ) -> None:
-    """List feeds with their schedule and health."""
-    fetch = state.settings().fetch
-    feeds = list_feeds(_engine())
-    now = utcnow()
-    rule = HealthRule.of(fetch)
-    health = {f.id: rule(f, now) for f in feeds}
+    """List feeds with their schedule and health (the query the API's /api/feeds runs)."""
+    settings = state.settings()
+    engine = _engine()
+    svc = QueryService(settings.database.url, Limits.from_settings(settings.server),
+                       engine=engine, health=HealthRule.of(settings.fetch))
+    page = svc.feeds()
     if as_json:
-        for f in feeds:
-            print(json.dumps(asdict(f) | {"health": health[f.id]}, default=str, ensure_ascii=False))
+        for f in page.items:
+            print(f.model_dump_json())
         return
-    table = Table("id", "name / url", "health", "last", "next check", "errors")
-    for f in feeds:
-        state_text = health[f.id]
+    table = Table("id", "name / url", "health", "last", "next check", "errors", "articles")
+    for f in page.items:
+        state_text: str = f.health
         if not f.enabled:
             state_text += f": {f.disabled_reason or ''}"
-        elif state_text == "silent" and (f.last_new_at or f.last_success_at):
+        elif f.health == "silent" and (f.last_new_at or f.last_success_at):
             state_text += f" since {(f.last_new_at or f.last_success_at):%Y-%m-%d}"
         last = f.last_outcome or "never"
         if f.last_error:
             last += f" ({f.last_error[:60]})"
         table.add_row(str(f.id), f"{f.name or f.title or ''}\n{f.url}", state_text, last,
                       f"{f.next_check_at:%Y-%m-%d %H:%M}" if f.next_check_at else "-",
-                      str(f.error_count))
+                      str(f.error_count), str(f.articles))
     console.print(table)
+    if page.truncated:
+        console.print(f"(cut to server.max_rows = {page.limit})", highlight=False)

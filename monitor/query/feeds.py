@@ -29,6 +29,7 @@ def list_feeds(session: Session, limits: Limits, health: HealthRule | None = Non
         items.append(FeedHealth(
             id=f.id, url=f.url, name=f.name, title=f.title, enabled=f.enabled, health=rule(f, now),
             last_checked_at=f.last_checked_at, last_success_at=f.last_success_at,
+            last_new_at=f.last_new_at,
             next_check_at=f.next_check_at, last_status=f.last_status, last_outcome=f.last_outcome,
             error_count=f.error_count, last_error=f.last_error, disabled_reason=f.disabled_reason,
             articles=int(count)))

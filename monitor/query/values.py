@@ -138,6 +138,7 @@ class FeedHealth(_Value):
     health: Literal["ok", "erroring", "failing", "silent", "disabled", "new"]
     last_checked_at: datetime | None
     last_success_at: datetime | None
+    last_new_at: datetime | None = None
     next_check_at: datetime | None
     last_status: int | None
     last_outcome: str | None
