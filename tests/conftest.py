@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from monitor.store.db import upgrade
+from monitor.store.db import make_engine, upgrade
 from tests.feedserver import FeedServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,6 +93,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on the fresh store of `db_url`."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh SQLite store at head, for tests that are about SQLite alone."""
+    path = tmp_path / "sqlite-only.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

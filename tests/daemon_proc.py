@@ -57,6 +57,15 @@ class DaemonProcess:
         self.proc = subprocess.Popen([str(MONITOR), "--config", str(config), "run", *args],
                                      stdout=self._fh, stderr=subprocess.STDOUT, env=env)
 
+    def __enter__(self) -> DaemonProcess:
+        """Use as `with DaemonProcess(...) as d:`; the process never outlives the block."""
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """SIGKILL it if the test left it running."""
+        if self.proc.poll() is None:
+            self.kill()
+
     def output(self) -> str:
         """What the process printed so far."""
         return self.log.read_text(errors="replace")

@@ -11,18 +11,9 @@ from monitor.errors import StoreError
 from monitor.opml import OpmlError, OpmlFeed, read_opml, write_opml
 from monitor.pipeline import utcnow
 from monitor.settings import FeedSettings
-from monitor.store.db import make_engine
 from monitor.store.feeds import add_feed, list_feeds, sync_config_feeds
 from tests.feedserver import FeedServer, make_items, rss
 from tests.helpers import poll_all, settings_for
-
-
-@pytest.fixture
-def engine(db_url: str) -> Any:
-    """An engine on the fresh store."""
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
 
 
 def test_opml_round_trip() -> None:

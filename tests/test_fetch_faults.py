@@ -7,21 +7,11 @@ import socket
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
-from monitor.store.db import make_engine
 from tests.feedserver import FeedServer, Route, make_items, rss
 from tests.helpers import add, counts, feed_row, poll_all, settings_for
 
 CAP = 200_000
 
-
-@pytest.fixture
-def engine(db_url: str) -> Any:
-    """An engine on the fresh store."""
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
 
 
 def _dead_port() -> int:

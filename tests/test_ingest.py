@@ -7,17 +7,8 @@ from typing import Any
 import pytest
 
 import monitor.pipeline
-from monitor.store.db import make_engine
 from tests.feedserver import FeedServer, Route, make_items, rss
 from tests.helpers import add, counts, feed_row, poll_all, settings_for
-
-
-@pytest.fixture
-def engine(db_url: str) -> Any:
-    """An engine on the fresh store."""
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
 
 
 def test_poll_stores_each_unique_item_once(db_url: str, engine: Any, feed_server: FeedServer,

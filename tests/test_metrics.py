@@ -63,28 +63,25 @@ def test_polls_and_queue_depth_are_exported(db_url: str, feed_server: FeedServer
     engine.dispose()
 
 
-def test_daemon_serves_metrics_over_http(tmp_path: Path, sqlite_template: Path,
+def test_daemon_serves_metrics_over_http(sqlite_url: str, tmp_path: Path,
                                          feed_server: FeedServer) -> None:
     """A running daemon's /metrics is scraped over loopback and parsed by prometheus_client."""
-    db = tmp_path / "m.db"
-    db.write_bytes(sqlite_template.read_bytes())
     url = feed_server.add("/m.xml", rss(make_items("m", 3)))
-    config = write_config(tmp_path / "m.toml", f"sqlite:///{db}", [url])
+    config = write_config(tmp_path / "m.toml", sqlite_url, [url])
     port = tomllib.loads(config.read_text())["server"]["port"]
-    engine: Any = make_engine(f"sqlite:///{db}")
-    daemon = DaemonProcess(config, tmp_path / "d.log")
-    try:
+    engine: Any = make_engine(sqlite_url)
+
+    def scraped() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
+        try:
+            resp = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        except httpx.HTTPError:
+            return None
+        assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for fam in text_string_to_metric_families(resp.text) for s in fam.samples}
+
+    with DaemonProcess(config, tmp_path / "d.log") as daemon:
         wait_until(lambda: counts(engine)[0] == 3, 60, "the feed to be stored")
-
-        def scraped() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
-            try:
-                resp = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
-            except httpx.HTTPError:
-                return None
-            assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
-            return {(s.name, tuple(sorted(s.labels.items()))): s.value
-                    for fam in text_string_to_metric_families(resp.text) for s in fam.samples}
-
         wait_until(lambda: scraped() is not None, 30, "the API to answer")
         samples = scraped()
         assert samples is not None
@@ -94,7 +91,4 @@ def test_daemon_serves_metrics_over_http(tmp_path: Path, sqlite_template: Path,
         assert samples[("monitor_queue_depth", (("queue", "feeds_due"),))] == 0
         daemon.signal(signal.SIGTERM)
         assert daemon.wait(20) == 0
-    finally:
-        if daemon.proc.poll() is None:
-            daemon.kill()
-        engine.dispose()
+    engine.dispose()

@@ -61,7 +61,7 @@ def feed_health(row: Feed | FeedInfo, now: datetime, silence: timedelta,
     if row.error_count > 0:
         return "erroring"
     # A feed that never brought anything counts from when it was first checked successfully.
-    last_new = getattr(row, "last_new_at", None) or row.last_success_at
+    last_new = row.last_new_at or row.last_success_at
     if last_new is not None and now - last_new > silence:
         return "silent"
     return "ok"
