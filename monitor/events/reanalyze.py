@@ -12,8 +12,7 @@ from monitor.events.stage import observation_of
 from monitor.pipeline import AnalyzerLike
 from monitor.store.db import session_scope
 from monitor.store.facts import forget_article_facts
-from monitor.store.reanalysis import StoredText, article_ids_since, load_articles, save_analysis
-from monitor.values import Entry
+from monitor.store.reanalysis import article_ids_since, load_articles, save_analysis
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +22,6 @@ class ReanalyzeReport:
     articles: int
     changed: int
     events: int
-
-
-def _entry(a: StoredText) -> Entry:
-    """A stored article as the analyzer's input."""
-    return Entry(item_key=str(a.id), guid=a.guid, url=a.url, canonical_url=a.canonical_url,
-                 title=a.title, summary=a.summary, content=a.content, author=a.author,
-                 published=a.published, content_hash=a.content_hash)
 
 
 def reanalyze(engine: Engine, analyzer: AnalyzerLike, resolver: Resolver, now: datetime,
@@ -42,12 +34,13 @@ def reanalyze(engine: Engine, analyzer: AnalyzerLike, resolver: Resolver, now: d
         with session_scope(engine) as s:
             observations = []
             for a in batch:
-                result = analyzer.analyze_entry(_entry(a), a.feed_url)
+                result = analyzer.analyze_entry(a.entry, a.feed_url)
                 if result.analysis != a.analysis:
                     changed += 1
                     save_analysis(s, a.id, result.relevant, result.score, result.analysis,
                                   result.version)
-                obs = observation_of(a.id, a.feed_id, a.title, a.url, a.published, a.fetched,
+                obs = observation_of(a.id, a.feed_id, a.entry.title, a.entry.url, a.entry.published,
+                                     a.fetched,
                                      result.analysis if result.relevant else None)
                 if obs is not None:
                     observations.append(obs)

@@ -11,25 +11,18 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from monitor.store.models import Article, Feed
+from monitor.values import Entry
 
 
 @dataclass(frozen=True, slots=True)
 class StoredText:
-    """What the analyzer needs of a stored article."""
+    """A stored article as the analyzer reads it again, with where and when it came from."""
 
     id: int
     feed_id: int
     feed_url: str
-    guid: str | None
-    url: str | None
-    canonical_url: str | None
-    title: str
-    summary: str
-    content: str
-    author: str | None
-    published: datetime | None
+    entry: Entry
     fetched: datetime
-    content_hash: str
     analysis: dict[str, Any] | None
 
 
@@ -55,9 +48,11 @@ def load_articles(engine: Engine, ids: Sequence[int]) -> list[StoredText]:
         found = {}
         for a, feed_url in rows:
             assert a.id is not None and a.fetched_at is not None
-            found[a.id] = StoredText(a.id, a.feed_id, feed_url, a.guid, a.url, a.canonical_url,
-                                     a.title, a.summary, a.content, a.author, a.published_at,
-                                     a.fetched_at, a.content_hash, a.analysis)
+            entry = Entry(item_key=str(a.id), guid=a.guid, url=a.url,
+                          canonical_url=a.canonical_url, title=a.title, summary=a.summary,
+                          content=a.content, author=a.author, published=a.published_at,
+                          content_hash=a.content_hash, language=a.language)
+            found[a.id] = StoredText(a.id, a.feed_id, feed_url, entry, a.fetched_at, a.analysis)
         return [found[i] for i in ids if i in found]
 
 
