@@ -68,7 +68,8 @@ def make_parse_pool(workers: int) -> Executor:
     # spawn either: it re-imports the whole CLI in every worker (seconds of CPU each). Workers
     # fork from a single-threaded server that has imported the parser and the analysis once.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["monitor.worker", "monitor.parser", "monitor.analysis"])
+    ctx.set_forkserver_preload(["monitor.worker", "monitor.parser", "monitor.analysis",
+                                "monitor.stories.fingerprint"])
     _no_main_rerun()
     return ProcessPoolExecutor(workers, mp_context=ctx)
 
@@ -110,9 +111,12 @@ class Pipeline:
         # vocabulary (the stage the daemon built from settings), so the writer thread only writes.
         self._analyse_remote = (isinstance(self.parse_pool, ProcessPoolExecutor)
                                 and isinstance(self.analyzer, AnalysisStage))
-        # Outcomes of polls that store no entries, waiting for the writer (see _save_quiet).
-        self._quiet: collections.deque[Quiet] = collections.deque()
-        self._quiet_queued = False
+        # The stories stage, if any, says how to fingerprint; the workers do it with the analysis.
+        self._shape = next((shape for hook in self.after_store
+                            if (shape := getattr(hook, "shape", None)) is not None), None)
+        # Polls waiting for the writer thread, which commits them together (see _save).
+        self._pending: collections.deque[Pending] = collections.deque()
+        self._flush_queued = False
 
     async def _in(self, pool: Executor | None, fn: Callable[..., Any], *args: Any) -> Any:
         """Run blocking work off the event loop."""
@@ -140,9 +144,7 @@ class Pipeline:
             result = replace(result, body=None)  # drop the bytes before the long await
         try:
             known, items = await self._new_entries(feed, parsed)
-            report: PollReport = (
-                await self._in(self.db_pool, self._save, feed, result, parsed, known, items)
-                if items else await self._save_quiet(feed, result, parsed))
+            report = await self._save(Write(feed, result, parsed, known, items))
         except Exception as exc:
             log.exception("store: saving poll of feed %s (%s) failed", feed.id, feed.url,
                           extra={"feed_id": feed.id, "url": feed.url, "stage": "store"})
@@ -166,98 +168,105 @@ class Pipeline:
             version = self.analyzer.version
             config_dir = self.settings.analysis.config_dir
             try:
-                verdicts = await self._in(self.parse_pool, analyse_entries,
-                                          str(config_dir) if config_dir else None, version, todo,
-                                          feed.url)
+                done = await self._in(self.parse_pool, analyse_entries,
+                                      str(config_dir) if config_dir else None, version, todo,
+                                      feed.url, self._shape)
             except Exception as exc:  # a dead worker: analyse here instead
                 log.warning("analyze: worker failed (%r); analysing in the daemon", exc)
-                verdicts = None
-            if verdicts is not None:
-                return known, [Analysed(e, v[0], v[1], v[2], version) if v else Analysed(e)
-                               for e, v in zip(todo, verdicts, strict=True)]
+                done = None
+            if done is not None:
+                verdicts, prints = done
+                return known, [Analysed(e, v[0], v[1], v[2], version, fp) if v
+                               else Analysed(e, fingerprint=fp)
+                               for e, v, fp in zip(todo, verdicts, prints, strict=True)]
         items = await self._in(self.db_pool, lambda: [self._analyse(e, feed.url) for e in todo])
         return known, items
 
-    async def _save_quiet(self, feed: FeedRef, result: FetchResult,
-                          parsed: ParsedFeed | None) -> PollReport:
-        """Record a poll that stores no entries, in one transaction with others queued meanwhile.
+    async def _save(self, write: Write) -> PollReport:
+        """Hand a poll to the writer thread; it commits it with the others queued meanwhile.
 
-        Most polls of a running daemon are 304s or unchanged bodies; a commit each made the
-        writer thread the larger part of their cost. Grouping them loses nothing: they hold no
-        articles, and a crash before the commit only means those feeds are polled again.
+        One transaction a poll made the writer the bottleneck: every commit writes the pages
+        it touched (articles, full-text and bucket indexes) to the WAL again. Grouping loses
+        nothing: each poll's articles and its feed's new state still commit together, and a
+        crash before the commit only means those feeds are polled again.
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[PollReport] = loop.create_future()
-        self._quiet.append((feed, result, parsed, done))
-        if not self._quiet_queued:
-            self._quiet_queued = True
+        item = (write, done)
+        self._pending.append(item)
+        if not self._flush_queued:
+            self._flush_queued = True
             try:
                 assert self.db_pool is not None
-                self.db_pool.submit(self._flush_quiet, loop)
-            except RuntimeError:  # the writer is shut down: nothing will record these
-                self._quiet_queued = False
-                self._quiet.remove((feed, result, parsed, done))
+                self.db_pool.submit(self._flush, loop)
+            except RuntimeError:  # the writer is shut down: nothing will record this poll
+                self._flush_queued = False
+                self._pending.remove(item)
                 raise
         return await done
 
-    def _flush_quiet(self, loop: asyncio.AbstractEventLoop) -> None:
-        """In the writer thread: commit every queued quiet outcome, then wake their polls."""
-        self._quiet_queued = False  # before draining, so a later arrival queues another flush
-        batch = []
-        while self._quiet:
-            batch.append(self._quiet.popleft())
-        if not batch:
-            return
-        reports: list[PollReport | Exception] = []
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the writer thread: commit queued polls in groups, then wake the polls awaiting them."""
+        self._flush_queued = False  # before draining, so a later arrival queues another flush
+        while self._pending:
+            batch: list[Pending] = []
+            articles = 0
+            # Bounded groups: PostgreSQL daemons wait on each other's stories lock meanwhile.
+            while self._pending and articles < GROUP_ARTICLES and len(batch) < GROUP_POLLS:
+                batch.append(self._pending.popleft())
+                articles += len(batch[-1][0].items)
+            self._commit(loop, batch)
+
+    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Pending]) -> None:
+        """One transaction for a group of polls; if it fails, one transaction each."""
+        writes = [w for w, _ in batch]
+        outcomes: list[PollReport | Exception]
         try:
             with session_scope(self.engine) as s:
-                rows = load_feeds(s, [f.id for f, _, _, _ in batch])
-                reports = [self._write(s, f, r, p, {}, ()) for f, r, p, _ in batch]
-                del rows
+                outcomes = list(self._write(s, writes))
         except Exception:
-            # One bad row must not fail the others' polls: record each on its own.
-            reports = []
-            for f, r, p, _ in batch:
+            # One bad poll must not fail the others: record each on its own.
+            outcomes = []
+            for w in writes:
                 try:
-                    reports.append(self._save(f, r, p, {}, ()))
+                    with session_scope(self.engine) as s:
+                        outcomes.extend(self._write(s, [w]))
                 except Exception as exc:
-                    reports.append(exc)
-        else:
-            for f, r, _, _ in batch:
-                _log_failure(f, r)
-        for (_, _, _, fut), report in zip(batch, reports, strict=True):
-            loop.call_soon_threadsafe(_settle, fut, report)
+                    outcomes.append(exc)
+        for w, outcome in zip(writes, outcomes, strict=True):
+            if not isinstance(outcome, Exception):
+                _log_failure(w.feed, w.result)
+        for (_, fut), outcome in zip(batch, outcomes, strict=True):
+            loop.call_soon_threadsafe(_settle, fut, outcome)
 
-    def _save(self, feed: FeedRef, result: FetchResult, parsed: ParsedFeed | None,
-              known: dict[str, str], items: Sequence[Analysed]) -> PollReport:
-        """Store new entries and the feed's new state in one transaction."""
-        with session_scope(self.engine) as s:
-            report = self._write(s, feed, result, parsed, known, items)
-        _log_failure(feed, result)
-        return report
-
-    def _write(self, s: Session, feed: FeedRef, result: FetchResult, parsed: ParsedFeed | None,
-               known: dict[str, str], items: Sequence[Analysed]) -> PollReport:
-        """New entries, the stages after them and the feed's new state, in the caller's tx."""
+    def _write(self, s: Session, writes: Sequence[Write]) -> list[PollReport]:
+        """New entries, the stages after them and the feeds' new state, in the caller's tx."""
         now = self.clock()
-        errors = feed.error_count + 1 if result.failed else 0
-        when = next_check(now, result, self.settings.fetch, interval_seconds=feed.interval_seconds,
-                          error_count=errors, ttl_seconds=parsed.ttl_seconds if parsed else None)
-        stored = store_entries(s, feed.id, items, now, known) if items else []
-        created = [a for a in stored if a.created]
-        if stored:
+        load_feeds(s, [w.feed.id for w in writes])  # one query fills the session for record_outcome
+        stored = [store_entries(s, w.feed.id, w.items, now, w.known) if w.items else []
+                  for w in writes]
+        if any(stored):
+            every = [a for group in stored for a in group]
             for hook in self.after_store:
-                hook(s, stored, now)
-        record_outcome(
-            s, feed.id, self.owner, result, now=now, next_check_at=when,
-            moved_after=self.settings.fetch.moved_after,
-            ttl_warning=parsed.warning if parsed else None,
-            title=parsed.title if parsed else None, site_url=parsed.link if parsed else None,
-            new_articles=len(created),
-        )
-        return PollReport(feed.id, feed.url, result.kind, new_articles=len(created),
-                          updated_articles=len(stored) - len(created), error=result.error,
-                          new_article_ids=tuple(a.id for a in created))
+                hook(s, every, now)
+        reports = []
+        for w, mine in zip(writes, stored, strict=True):
+            feed, result, parsed = w.feed, w.result, w.parsed
+            errors = feed.error_count + 1 if result.failed else 0
+            when = next_check(now, result, self.settings.fetch,
+                              interval_seconds=feed.interval_seconds, error_count=errors,
+                              ttl_seconds=parsed.ttl_seconds if parsed else None)
+            created = [a for a in mine if a.created]
+            record_outcome(
+                s, feed.id, self.owner, result, now=now, next_check_at=when,
+                moved_after=self.settings.fetch.moved_after,
+                ttl_warning=parsed.warning if parsed else None,
+                title=parsed.title if parsed else None,
+                site_url=parsed.link if parsed else None, new_articles=len(created))
+            reports.append(PollReport(feed.id, feed.url, result.kind, new_articles=len(created),
+                                      updated_articles=len(mine) - len(created), error=result.error,
+                                      new_article_ids=tuple(a.id for a in created)))
+        return reports
 
     def _analyse(self, entry: Entry, source: str) -> Analysed:
         """Analysis of one entry, or a bare record when no analyzer is configured."""
@@ -277,7 +286,21 @@ class Pipeline:
                 pool.shutdown(wait=False, cancel_futures=True)
 
 
-Quiet = tuple[FeedRef, FetchResult, ParsedFeed | None, "asyncio.Future[PollReport]"]
+@dataclass(frozen=True, slots=True)
+class Write:
+    """What one poll hands to the writer."""
+
+    feed: FeedRef
+    result: FetchResult
+    parsed: ParsedFeed | None
+    known: dict[str, str]
+    items: Sequence[Analysed]
+
+
+Pending = tuple[Write, "asyncio.Future[PollReport]"]
+# A group commits once it holds this many new articles or polls (see Pipeline._flush).
+GROUP_ARTICLES = 2_000
+GROUP_POLLS = 200
 
 
 def _settle(fut: asyncio.Future[PollReport], outcome: PollReport | Exception) -> None:

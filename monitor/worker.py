@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from monitor.stories.fingerprint import Fingerprint, Fingerprinter, Shape
 from monitor.values import Entry, ParsedFeed
 
 log = logging.getLogger("monitor.worker")
@@ -49,9 +50,19 @@ def _analyzer(config_dir: str | None) -> Any:
     return load_analyzer(Path(config_dir) if config_dir else None)
 
 
+@lru_cache(maxsize=4)
+def _printer(shape: Shape) -> Fingerprinter:
+    """The fingerprinter of a shape, built once per process."""
+    return Fingerprinter(shape)
+
+
 def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entry],
-                    source: str | None) -> list[Verdict] | None:
-    """Verdicts for entries; None when this process's vocabulary is not the daemon's version."""
+                    source: str | None, shape: Shape | None = None
+                    ) -> tuple[list[Verdict], list[Fingerprint | None]] | None:
+    """Verdicts for entries, and their fingerprints when the stories stage gives a shape.
+
+    None when this process's vocabulary is not the daemon's version.
+    """
     analyzer = _analyzer(config_dir)
     if analyzer.version != version:
         return None  # the files changed since the daemon loaded them: let it analyse
@@ -63,4 +74,12 @@ def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entr
             log.exception("analyze: entry %s of %s failed; stored unanalysed", entry.item_key,
                           source, extra={"url": source, "stage": "analyze"})
             out.append(None)
-    return out
+    prints: list[Fingerprint | None] = [None] * len(entries)
+    if shape is not None:
+        printer = _printer(shape)
+        for i, entry in enumerate(entries):
+            try:
+                prints[i] = printer(entry.title, entry.summary, entry.content)
+            except Exception:  # the stage fingerprints it again, and logs what fails there
+                log.exception("stories: fingerprint of %s failed in a worker", entry.item_key)
+    return out, prints

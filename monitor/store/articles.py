@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,6 +14,9 @@ from sqlmodel import Session, col, select
 from monitor.store.models import Article, ArticleEntry
 from monitor.store.stories import record_title
 from monitor.values import Entry
+
+if TYPE_CHECKING:
+    from monitor.stories.fingerprint import Fingerprint
 
 CHUNK = 500
 
@@ -27,6 +30,7 @@ class Analysed:
     score: float | None = None
     analysis: dict[str, Any] | None = None
     version: str | None = None
+    fingerprint: Fingerprint | None = None  # for the stories stage, when a worker made it
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,7 @@ class StoredArticle:
     entry: Entry
     relevant: bool | None
     analysis: dict[str, Any] | None
+    fingerprint: Fingerprint | None = None
 
 
 def known_keys(engine: Engine, feed_id: int, keys: Iterable[str]) -> dict[str, str]:
@@ -136,7 +141,8 @@ def _insert_new(s: Session, feed_id: int, batch: Sequence[tuple[int, Analysed]],
     undo = {ids[i] for i, item in batch if i in created and item.entry.item_key not in sighted} - kept
     if undo:
         s.execute(delete(Article).where(col(Article.id).in_(undo)))
-    return {i: StoredArticle(ids[i], feed_id, True, item.entry, item.relevant, item.analysis)
+    return {i: StoredArticle(ids[i], feed_id, True, item.entry, item.relevant, item.analysis,
+                             item.fingerprint)
             for i, item in batch if i in created and item.entry.item_key in sighted}
 
 
@@ -160,7 +166,8 @@ def _update_edit(s: Session, feed_id: int, item: Analysed, now: datetime) -> Sto
     article.relevant, article.score = item.relevant, item.score
     article.analysis, article.analysis_version = item.analysis, item.version
     assert article.id is not None
-    return StoredArticle(article.id, feed_id, False, e, item.relevant, item.analysis)
+    return StoredArticle(article.id, feed_id, False, e, item.relevant, item.analysis,
+                         item.fingerprint)
 
 
 def count_articles(engine: Engine) -> int:

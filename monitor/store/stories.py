@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, delete, func, insert, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, text, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -46,16 +46,33 @@ class Candidate:
     story: StoryInfo
 
 
-def save_signature(s: Session, article_id: int, signature: bytes, keys: Sequence[int],
-                   replace: bool = False) -> None:
-    """Store an article's signature and LSH buckets (replacing an edited version's)."""
+def forget_signatures(s: Session, article_ids: Collection[int]) -> None:
+    """Drop the signatures and LSH buckets of articles (edited ones get new ones)."""
+    if article_ids:
+        conn = s.connection()
+        conn.execute(delete(_BANDS).where(_BANDS.c.article_id.in_(list(article_ids))))
+        conn.execute(delete(_SIGS).where(_SIGS.c.article_id.in_(list(article_ids))))
+
+
+def save_signatures(s: Session, rows: Sequence[tuple[int, bytes, Sequence[int]]]) -> None:
+    """Store articles' signatures and LSH buckets: two statements for any number of articles."""
+    if not rows:
+        return
     conn = s.connection()
-    if replace:
-        conn.execute(delete(_BANDS).where(_BANDS.c.article_id == article_id))
-        conn.execute(delete(_SIGS).where(_SIGS.c.article_id == article_id))
-    conn.execute(insert(_SIGS).values(article_id=article_id, signature=signature))
-    if keys:
-        conn.execute(insert(_BANDS), [{"key": k, "article_id": article_id} for k in keys])
+    conn.execute(insert(_SIGS), [{"article_id": a, "signature": sig} for a, sig, _ in rows])
+    # 32 bucket rows an article are most of a poll's writes: plain tuples straight to the
+    # driver (SQLAlchemy's per-row parameter handling cost as much as SQLite), in key order
+    # (each B-tree page is visited once, not once per row: half the time at a million rows).
+    bands = sorted((k, a) for a, _, keys in rows for k in keys)
+    if not bands:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "INSERT INTO story_bands (key, article_id) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+            ([k for k, _ in bands], [a for _, a in bands]))
+    else:
+        conn.exec_driver_sql("INSERT INTO story_bands (key, article_id) VALUES (?, ?)", bands)
 
 
 # An arbitrary fixed id for PostgreSQL's advisory lock of this stage ("stories" in ASCII).
@@ -68,26 +85,58 @@ def lock_stories(s: Session) -> None:
     Without it, two daemons storing copies of one story at once would each miss the other's
     uncommitted copy and start two stories. One lock, not one per bucket: an article has 32
     buckets and a poll dozens of articles, which would fill PostgreSQL's lock table; placing
-    takes a few ms an article, so one at a time still places hundreds a second.
+    a poll's articles takes a few statements, so one at a time still places thousands a second.
     """
     if s.get_bind().dialect.name == "postgresql":
         s.connection().execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _STORIES_LOCK})
 
 
-def find_candidates(s: Session, keys: Sequence[int], exclude: int, limit: int) -> list[Candidate]:
-    """Placed articles sharing a bucket, newest first, with their stories: O(bands) probes."""
+# Keys per SQLite statement: far below its bound of 32,766 parameters.
+_KEYS_PER_QUERY = 5_000
+
+
+def bucket_members(s: Session, keys: Collection[int], limit: int) -> dict[int, list[int]]:
+    """The newest `limit` articles of each bucket, by key: one index probe a key, never a scan.
+
+    The newest `limit` of an article's candidates (all buckets together) are always among
+    these. Members of one bucket are adjacent in the primary key, so a large bucket costs
+    a sequential read, not a probe a member.
+    """
+    found: dict[int, list[int]] = {}
     if not keys:
-        return []
-    ids = (core_select(_BANDS.c.article_id)
-           .where(_BANDS.c.key.in_(keys), _BANDS.c.article_id != exclude)
-           .distinct().order_by(_BANDS.c.article_id.desc()).limit(limit))
+        return found
+    conn = s.connection()
+    todo = sorted(keys)
+    # Raw driver SQL: SQLAlchemy's expanding IN handles thousands of parameters in Python.
+    if conn.dialect.name == "postgresql":
+        chunks = [conn.exec_driver_sql(
+            "SELECT key, article_id FROM story_bands WHERE key = ANY(%s)", (todo,))]
+    else:
+        parts = [todo[i:i + _KEYS_PER_QUERY] for i in range(0, len(todo), _KEYS_PER_QUERY)]
+        chunks = [conn.exec_driver_sql(
+            f"SELECT key, article_id FROM story_bands WHERE key IN ({','.join('?' * len(part))})",
+            tuple(part)) for part in parts]
+    for rows in chunks:
+        for key, article_id in rows:
+            found.setdefault(key, []).append(article_id)
+    for ids in found.values():
+        ids.sort(reverse=True)
+        del ids[limit:]
+    return found
+
+
+def placed_articles(s: Session, ids: Collection[int]) -> dict[int, Candidate]:
+    """These articles with their signatures and stories, those not yet placed left out."""
+    if not ids:
+        return {}
     rows = s.connection().execute(
         core_select(_ARTICLES.c.id, _ARTICLES.c.title, _SIGS.c.signature, _STORIES.c.id,
                     _STORIES.c.first_seen_at, _STORIES.c.rounds)
         .join(_SIGS, _SIGS.c.article_id == _ARTICLES.c.id)
         .join(_STORIES, _STORIES.c.id == _ARTICLES.c.story_id)
-        .where(_ARTICLES.c.id.in_(ids.scalar_subquery())))
-    return [Candidate(int(r[0]), r[1], bytes(r[2]), StoryInfo(int(r[3]), r[4], r[5])) for r in rows]
+        .where(_ARTICLES.c.id.in_(list(ids))))
+    return {int(r[0]): Candidate(int(r[0]), r[1], bytes(r[2]), StoryInfo(int(r[3]), r[4], r[5]))
+            for r in rows}
 
 
 def outlet_name(name: str | None, site_url: str | None, url: str) -> str:
@@ -106,49 +155,98 @@ def outlet_of(feed: Feed) -> str:
     return outlet_name(feed.name, feed.site_url, feed.url)
 
 
-def feed_outlet(s: Session, feed_id: int) -> str:
-    """The outlet name of one feed."""
-    row = s.connection().execute(core_select(_FEEDS.c.name, _FEEDS.c.site_url, _FEEDS.c.url)
-                                 .where(_FEEDS.c.id == feed_id)).first()
-    return outlet_name(row[0], row[1], row[2]) if row is not None else f"feed {feed_id}"
+def feed_outlets(s: Session, feed_ids: Collection[int]) -> dict[int, str]:
+    """The outlet names of these feeds."""
+    rows = s.connection().execute(core_select(_FEEDS.c.id, _FEEDS.c.name, _FEEDS.c.site_url,
+                                              _FEEDS.c.url).where(_FEEDS.c.id.in_(list(feed_ids))))
+    found = {int(r[0]): outlet_name(r[1], r[2], r[3]) for r in rows}
+    return {f: found.get(f, f"feed {f}") for f in feed_ids}
 
 
-def create_story(s: Session, article_id: int, when: datetime, outlet: str,
-                 rounds: list[dict[str, Any]] | None, now: datetime) -> int:
-    """A new story whose representative is this article; return its id."""
+@dataclass(slots=True)
+class NewStory:
+    """A story this transaction starts: its first member represents it."""
+
+    representative_id: int
+    first_seen_at: datetime
+    outlets: list[str]
+    rounds: list[dict[str, Any]] | None
+    members: list[int]
+
+
+@dataclass(slots=True)
+class Joined:
+    """What a transaction adds to a story already stored."""
+
+    first_seen_at: datetime
+    outlets: list[str]
+    rounds: list[dict[str, Any]] | None
+    members: list[int]
+
+
+def create_stories(s: Session, new: Sequence[NewStory], now: datetime) -> list[int]:
+    """Insert new stories and point their members at them; return the stories' ids in order."""
+    if not new:
+        return []
     conn = s.connection()
-    story_id = conn.execute(insert(_STORIES).values(
-        representative_id=article_id, first_seen_at=when, updated_at=now, article_count=1,
-        outlets=[outlet], rounds=rounds or None).returning(_STORIES.c.id)).scalar_one()
-    conn.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(story_id=story_id))
-    return int(story_id)
+    # One INSERT for all, ids back in the order of the rows (SQLAlchemy's insertmanyvalues).
+    ids = [int(i) for i in conn.execute(
+        insert(_STORIES).returning(_STORIES.c.id, sort_by_parameter_order=True),
+        [{"representative_id": n.representative_id, "first_seen_at": n.first_seen_at,
+          "updated_at": now, "article_count": len(n.members), "outlets": n.outlets,
+          "rounds": n.rounds or None} for n in new]).scalars()]
+    _point(s, [(a, sid) for n, sid in zip(new, ids, strict=True) for a in n.members])
+    return ids
 
 
-def join_story(s: Session, story_id: int, article_id: int, when: datetime, outlet: str,
-               rounds: list[dict[str, Any]] | None, now: datetime) -> None:
-    """Add an article to a story, merging its outlet, time and (if first) round identity."""
+def join_stories(s: Session, joined: dict[int, Joined], now: datetime) -> None:
+    """Add members to stored stories, merging outlets, earliest time and (if none) rounds."""
+    if not joined:
+        return
     conn = s.connection()
     # FOR UPDATE: two daemons joining one story must not lose each other's outlet.
-    first_seen, old_outlets, old_rounds = conn.execute(
-        core_select(_STORIES.c.first_seen_at, _STORIES.c.outlets, _STORIES.c.rounds)
-        .where(_STORIES.c.id == story_id).with_for_update()).one()
-    outlets = list(old_outlets or [])
-    if outlet not in outlets:
-        outlets.append(outlet)
-    values: dict[str, Any] = {"article_count": _STORIES.c.article_count + 1, "outlets": outlets,
-                              "updated_at": now}
-    if first_seen is None or when < first_seen:
-        values["first_seen_at"] = when
-    if rounds and not old_rounds:
-        values["rounds"] = rounds
-    conn.execute(update(_STORIES).where(_STORIES.c.id == story_id).values(**values))
-    conn.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(story_id=story_id))
+    current = {int(r[0]): r[1:] for r in conn.execute(
+        core_select(_STORIES.c.id, _STORIES.c.first_seen_at, _STORIES.c.outlets, _STORIES.c.rounds)
+        .where(_STORIES.c.id.in_(list(joined))).with_for_update())}
+    rows = []
+    for story_id, add in joined.items():
+        if story_id not in current:
+            continue
+        first_seen, old_outlets, old_rounds = current[story_id]
+        outlets = list(old_outlets or [])
+        outlets += [o for o in add.outlets if o not in outlets]
+        rows.append({"sid": story_id, "added": len(add.members), "outlets": outlets,
+                     "first_seen_at": add.first_seen_at if first_seen is None
+                     else min(first_seen, add.first_seen_at),
+                     "rounds": old_rounds or add.rounds or None})
+    conn.execute(update(_STORIES).where(_STORIES.c.id == bindparam("sid")).values(
+        article_count=_STORIES.c.article_count + bindparam("added"), updated_at=now,
+        outlets=bindparam("outlets", type_=_STORIES.c.outlets.type),
+        first_seen_at=bindparam("first_seen_at", type_=_STORIES.c.first_seen_at.type),
+        rounds=bindparam("rounds", type_=_STORIES.c.rounds.type)), rows)
+    _point(s, [(a, sid) for sid, add in joined.items() if sid in current for a in add.members])
+
+
+def _point(s: Session, pairs: Sequence[tuple[int, int]]) -> None:
+    """Set articles.story_id for (article, story) pairs, in one executemany."""
+    if pairs:
+        s.connection().execute(
+            update(_ARTICLES).where(_ARTICLES.c.id == bindparam("aid")).values(
+                story_id=bindparam("sid")), [{"aid": a, "sid": sid} for a, sid in pairs])
+
+
+def stories_of(s: Session, article_ids: Collection[int]) -> dict[int, int]:
+    """The stories these articles belong to, for those that have been placed."""
+    if not article_ids:
+        return {}
+    rows = s.connection().execute(core_select(_ARTICLES.c.id, _ARTICLES.c.story_id).where(
+        _ARTICLES.c.id.in_(list(article_ids)), _ARTICLES.c.story_id.is_not(None)))
+    return {int(a): int(sid) for a, sid in rows}
 
 
 def story_of(s: Session, article_id: int) -> int | None:
     """The story an article belongs to, if it has been placed."""
-    return s.connection().execute(
-        core_select(_ARTICLES.c.story_id).where(_ARTICLES.c.id == article_id)).scalar()
+    return stories_of(s, [article_id]).get(article_id)
 
 
 def story_outlets(s: Session, article_id: int) -> list[str]:

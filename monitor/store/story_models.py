@@ -46,16 +46,19 @@ class ArticleSignature(SQLModel, table=True):
 
 
 class StoryBand(SQLModel, table=True):
-    """One LSH bucket of one article: the band index is folded into the 64-bit key."""
+    """One LSH bucket of one article: the band index is folded into the 64-bit key.
+
+    The primary key is the table (SQLite WITHOUT ROWID) and serves the bucket look-ups; no
+    foreign key, so inserts check nothing: a trigger on articles deletes the buckets of an
+    article that goes (migration stories2).
+    """
 
     __tablename__ = "story_bands"
-    __table_args__ = (Index("ix_story_bands_key", "key"),)
+    __table_args__ = (Index("ix_story_bands_article_id", "article_id"),
+                      {"sqlite_with_rowid": False})
 
-    id: int | None = Field(default=None, sa_column=Column(BigID, primary_key=True,
-                                                           autoincrement=True))
-    key: int = Field(sa_column=Column(BigInteger, nullable=False))
-    article_id: int = Field(sa_column=Column(
-        BigID, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True))
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    article_id: int = Field(sa_column=Column(BigID, primary_key=True, autoincrement=False))
 
 
 class ArticleTitle(SQLModel, table=True):

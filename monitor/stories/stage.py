@@ -13,20 +13,33 @@ from sqlmodel import Session
 from monitor.settings import StorySettings
 from monitor.store import stories as store
 from monitor.store.articles import StoredArticle
-from monitor.stories.minhash import MinHasher, Signature, band_keys, pack, similarity, unpack
+from monitor.stories.fingerprint import Fingerprint, Fingerprinter, Shape
+from monitor.stories.minhash import similarity, unpack
 from monitor.stories.rounds import round_keys, rounds_agree
-from monitor.stories.text import numbers_conflict, shingles, title_numbers, words
+from monitor.stories.text import numbers_conflict, title_numbers
 from monitor.values import Entry
 
 log = logging.getLogger("monitor.stories")
 
 
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """An article's signature and LSH keys; no signature when it has no words."""
+@dataclass(slots=True)
+class _Story:
+    """A story as this transaction sees it: stored (id) or started here (new)."""
 
-    signature: Signature | None
-    keys: tuple[int, ...]
+    id: int | None
+    first_seen_at: datetime
+    rounds: list[dict[str, Any]] | None
+    new: store.NewStory | None = None
+    joined: store.Joined | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """An article of this transaction already placed: a candidate for the ones after it."""
+
+    title: str
+    signature: bytes
+    story: _Story
 
 
 class StoryStage:
@@ -34,63 +47,120 @@ class StoryStage:
 
     def __init__(self, settings: StorySettings) -> None:
         self.settings = settings
-        self.hasher = MinHasher(settings.permutations, settings.seed)
+        self.shape = Shape.of(settings)  # the pipeline fingerprints in its workers with this
+        self._printer = Fingerprinter(self.shape)
 
     def fingerprint(self, entry: Entry) -> Fingerprint:
         """Signature and band keys of an entry's normalised text."""
-        grams = shingles(words(entry.title, entry.summary, entry.content), self.settings.shingle)
-        sig = self.hasher.signature(grams)
-        if sig is None:
-            return Fingerprint(None, ())
-        return Fingerprint(sig, tuple(band_keys(sig, self.settings.bands, self.settings.rows)))
+        return self._printer(entry.title, entry.summary, entry.content)
 
     def __call__(self, s: Session, stored: Sequence[StoredArticle], now: datetime) -> None:
-        """Place every article of one poll, in order, so later ones see earlier ones."""
-        prints = [self.fingerprint(art.entry) for art in stored]  # text work before the lock
+        """Place every article, in order, so later ones see earlier ones: a few statements in all.
+
+        The articles may come from several feeds (one transaction can store several polls).
+        """
+        if not stored:
+            return
+        prints = [a.fingerprint if a.fingerprint is not None else self.fingerprint(a.entry)
+                  for a in stored]  # text work before the lock (workers usually did it)
         store.lock_stories(s)
-        outlets: dict[int, str] = {}
+        edited = [a.id for a in stored if not a.created]
+        current = store.stories_of(s, edited)
+        limit = self.settings.max_candidates
+        # Buckets as stored before this batch (an edit's old buckets go first): the batch's own
+        # buckets are matched in memory below, so the query returns only real collisions.
+        store.forget_signatures(s, edited)
+        members = store.bucket_members(s, {k for fp in prints for k in fp.keys}, limit)
+        found = store.placed_articles(s, {a for ids in members.values() for a in ids})
+        store.save_signatures(s, [(a.id, fp.signature, fp.keys)
+                                  for a, fp in zip(stored, prints, strict=True)
+                                  if fp.signature is not None])
+        kept = store.placed_articles(s, current)  # edits staying in their story, text as now
+        outlets = store.feed_outlets(s, {a.feed_id for a in stored})
+        stories: dict[int, _Story] = {}  # stored stories, by id, as this batch changes them
+        placed: dict[int, _Placed] = {}
+        new: list[store.NewStory] = []
         for art, fp in zip(stored, prints, strict=True):
-            if art.feed_id not in outlets:
-                outlets[art.feed_id] = store.feed_outlet(s, art.feed_id)
-            self.place(s, art, outlets[art.feed_id], now, fp)
+            if art.id in kept:  # an edit stays in its story; its new text is matched from now on
+                story = _known(stories, kept[art.id].story)
+            else:
+                published = art.entry.published
+                when = published if published is not None and published <= now else now
+                rounds = round_keys(art.analysis, published)
+                outlet = outlets[art.feed_id]
+                match = self._match(art, fp, when, rounds, members, placed, found, stories)
+                if match is None:
+                    story = _Story(None, when, rounds or None, new=store.NewStory(
+                        art.id, when, [outlet], rounds or None, [art.id]))
+                    new.append(story.new)  # type: ignore[arg-type]
+                else:
+                    story = match
+                    self._add(story, art.id, when, outlet, rounds)
+            if fp.signature is not None:  # a candidate for the articles after it
+                placed[art.id] = _Placed(art.entry.title, fp.signature, story)
+                for k in fp.keys:
+                    members.setdefault(k, []).append(art.id)
+        store.create_stories(s, new, now)
+        store.join_stories(s, {st.id: st.joined for st in stories.values()
+                               if st.id is not None and st.joined is not None}, now)
 
-    def place(self, s: Session, art: StoredArticle, outlet: str, now: datetime,
-              fp: Fingerprint | None = None) -> int:
-        """Store the article's fingerprint and put it in a story; return the story's id."""
-        fp = fp or self.fingerprint(art.entry)
-        if fp.signature is not None:
-            store.save_signature(s, art.id, pack(fp.signature), fp.keys, replace=not art.created)
-        if not art.created and (current := store.story_of(s, art.id)) is not None:
-            return current  # an edit stays in its story; its new text is matched from now on
-        published = art.entry.published
-        when = published if published is not None and published <= now else now
-        rounds = round_keys(art.analysis, published)
-        story_id = self._match(s, art, fp, when, rounds)
-        if story_id is None:
-            return store.create_story(s, art.id, when, outlet, rounds, now)
-        store.join_story(s, story_id, art.id, when, outlet, rounds, now)
-        return story_id
+    @staticmethod
+    def _add(story: _Story, article_id: int, when: datetime, outlet: str,
+             rounds: list[dict[str, Any]]) -> None:
+        """An article joins a story: its time, outlet and (if the story has none) rounds."""
+        story.first_seen_at = min(story.first_seen_at, when)
+        if rounds and not story.rounds:
+            story.rounds = rounds
+        part = story.new or story.joined
+        if part is None:
+            part = story.joined = store.Joined(when, [], None, [])
+        part.members.append(article_id)
+        part.first_seen_at = min(part.first_seen_at, when)
+        if outlet not in part.outlets:
+            part.outlets.append(outlet)
+        part.rounds = story.rounds
 
-    def _match(self, s: Session, art: StoredArticle, fp: Fingerprint, when: datetime,
-               rounds: list[dict[str, Any]]) -> int | None:
+    def _match(self, art: StoredArticle, fp: Fingerprint, when: datetime,
+               rounds: list[dict[str, Any]], members: dict[int, list[int]],
+               placed: dict[int, _Placed], found: dict[int, store.Candidate],
+               stories: dict[int, _Story]) -> _Story | None:
         """The story of the most similar candidate that passes the window and the guards."""
         if fp.signature is None:
             return None
-        found = store.find_candidates(s, fp.keys, art.id, self.settings.max_candidates)
+        # Candidates: placed articles sharing a bucket, newest first, as many as configured.
+        ids = sorted({a for k in fp.keys for a in members.get(k, ())
+                      if a != art.id and (a in placed or a in found)}, reverse=True)
+        ids = ids[:self.settings.max_candidates]
+        if not ids:
+            return None
+        mine = unpack(fp.signature)
+        scored = []
+        for a in ids:
+            if a in placed:
+                title, sig, story = placed[a].title, placed[a].signature, placed[a].story
+            else:
+                title, sig, story = found[a].title, found[a].signature, _known(stories,
+                                                                               found[a].story)
+            scored.append((similarity(mine, unpack(sig)), a, title, story))
         numbers = title_numbers(art.entry.title)
-        scored = sorted(((similarity(fp.signature, unpack(c.signature)), c) for c in found),
-                        key=lambda p: -p[0])
-        for sim, c in scored:
+        for sim, _a, title, story in sorted(scored, key=lambda p: (-p[0], -p[1])):
             if sim < self.settings.threshold:
                 break
-            if abs(when - c.story.first_seen_at) > self.settings.window:
+            if abs(when - story.first_seen_at) > self.settings.window:
                 continue
             # "List of key events, day 312" and "… day 313": one template, two reports.
-            if numbers_conflict(numbers, title_numbers(c.title)):
+            if numbers_conflict(numbers, title_numbers(title)):
                 continue
-            if not rounds_agree(rounds, c.story.rounds):
+            if not rounds_agree(rounds, story.rounds):
                 log.debug("stories: article %s kept apart from story %s (other round)",
-                          art.id, c.story.id)
+                          art.id, story.id)
                 continue
-            return c.story.id
+            return story
         return None
+
+
+def _known(stories: dict[int, _Story], info: store.StoryInfo) -> _Story:
+    """The batch's view of a stored story, made on first sight."""
+    if info.id not in stories:
+        stories[info.id] = _Story(info.id, info.first_seen_at, info.rounds)
+    return stories[info.id]
