@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,10 +92,6 @@ def lock_stories(s: Session) -> None:
         s.connection().execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _STORIES_LOCK})
 
 
-# Keys per SQLite statement: far below its bound of 32,766 parameters.
-_KEYS_PER_QUERY = 5_000
-
-
 def bucket_members(s: Session, keys: Collection[int], limit: int) -> dict[int, list[int]]:
     """The newest `limit` articles of each bucket, by key: one index probe a key, never a scan.
 
@@ -107,18 +104,18 @@ def bucket_members(s: Session, keys: Collection[int], limit: int) -> dict[int, l
         return found
     conn = s.connection()
     todo = sorted(keys)
-    # Raw driver SQL: SQLAlchemy's expanding IN handles thousands of parameters in Python.
+    # The keys travel as one parameter (an array, a JSON list): one statement text whatever
+    # their number. An IN list of n markers is a new statement for every n, each compiled by
+    # SQLAlchemy in Python and kept, thousands of parameters long, in the driver's cache.
     if conn.dialect.name == "postgresql":
-        chunks = [conn.exec_driver_sql(
-            "SELECT key, article_id FROM story_bands WHERE key = ANY(%s)", (todo,))]
+        rows = conn.exec_driver_sql(
+            "SELECT key, article_id FROM story_bands WHERE key = ANY(%s)", (todo,))
     else:
-        parts = [todo[i:i + _KEYS_PER_QUERY] for i in range(0, len(todo), _KEYS_PER_QUERY)]
-        chunks = [conn.exec_driver_sql(
-            f"SELECT key, article_id FROM story_bands WHERE key IN ({','.join('?' * len(part))})",
-            tuple(part)) for part in parts]
-    for rows in chunks:
-        for key, article_id in rows:
-            found.setdefault(key, []).append(article_id)
+        rows = conn.exec_driver_sql(
+            "SELECT key, article_id FROM story_bands WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(todo),))
+    for key, article_id in rows:
+        found.setdefault(key, []).append(article_id)
     for ids in found.values():
         ids.sort(reverse=True)
         del ids[limit:]
