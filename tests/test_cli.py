@@ -155,3 +155,54 @@ def test_json_logs_carry_fixed_keys(tmp_path: Path, feed_server: FeedServer) -> 
     fault = next(r for r in records if r.get("stage") == "fetch")
     assert fault["url"] == url and isinstance(fault["feed_id"], int)
     assert {"time", "level", "logger", "message"} <= set(fault)
+
+
+def _modules_loaded(code: str, *argv: str, db: str | None = None) -> set[str]:
+    """The modules a fresh interpreter has loaded when `code` ends (exit included)."""
+    dump = ("import atexit, sys\n"
+            "atexit.register(lambda: print('\\n'.join(sys.modules), file=sys.__stdout__))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    if db:
+        env["MONITOR_DATABASE_URL"] = db
+    out = subprocess.run([sys.executable, "-c", dump + code, *argv], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return set(out.stdout.split())
+
+
+# What only other commands use: the API, queries, alerts, migrations.
+_ELSEWHERE = {"alembic", "fastapi", "uvicorn", "monitor.api", "monitor.query", "monitor.delivery",
+              "monitor.store.outbox"}
+
+
+def test_registering_the_commands_loads_none_of_their_work() -> None:
+    """The CLI with every command registered (what --help needs) loads no store, HTTP or rules."""
+    loaded = _modules_loaded("import monitor.cli")
+    assert "monitor.cli.run_cmds" in loaded and "monitor.cli.alerts_cmds" in loaded
+    heavy = _ELSEWHERE | {"sqlalchemy", "sqlmodel", "pydantic", "httpx", "rich.table",
+                          "monitor.settings", "monitor.pipeline", "monitor.analysis"}
+    assert loaded & heavy == set()
+
+
+def test_quiet_poll_loads_only_what_it_runs(tmp_path: Path) -> None:
+    """`monitor poll -q` imports the pipeline but nothing of the other commands.
+
+    (rich.progress is loaded anyway: httpx imports its own command line client with it.)
+    """
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("")
+    db = f"sqlite:///{tmp_path}/m.db"
+    assert run("db", "upgrade", db=db, config=cfg).returncode == 0
+    loaded = _modules_loaded("import sys\nfrom monitor.cli import main\n"
+                             "sys.argv[0] = 'monitor'\nmain()", "--config", str(cfg), "poll", "-q",
+                             db=db)
+    assert {"monitor.pipeline", "monitor.fetcher"} <= loaded
+    assert loaded & _ELSEWHERE == set()
+
+
+def test_alert_statuses_are_the_outboxs() -> None:
+    """The statuses `alerts list --status` offers are those the outbox stores."""
+    from monitor.cli.alerts_cmds import STATUSES
+    from monitor.store.outbox import STATUSES as OUTBOX_STATUSES
+
+    assert STATUSES == OUTBOX_STATUSES

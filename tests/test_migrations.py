@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -11,7 +13,15 @@ from sqlmodel import SQLModel
 
 import monitor.store.models  # noqa: F401  (registers every table)
 from monitor.errors import SchemaNotAtHead
-from monitor.store.db import current_revision, head_revision, make_engine, require_head, upgrade
+from monitor.store.db import (
+    HEAD,
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    require_head,
+    upgrade,
+)
 
 
 def _ignored_objects() -> set[str]:
@@ -71,11 +81,49 @@ def test_downgrade_and_upgrade_round_trip(db_url: str) -> None:
     upgrade(db_url, "head")
     from alembic import command
 
-    from monitor.store.db import alembic_config
-
     command.downgrade(alembic_config(db_url), "base")
     engine = make_engine(db_url)
     assert current_revision(engine) is None
     upgrade(db_url)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_head_constant_is_alembics_head() -> None:
+    """HEAD, which require_head checks without Alembic, is the newest script's revision."""
+    assert head_revision() == HEAD
+
+
+def _alembic_revision(url: str) -> str | None:
+    """The store's revision as Alembic itself reads it."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        revision = MigrationContext.configure(conn).get_current_revision()
+    engine.dispose()
+    return revision
+
+
+def test_current_revision_reads_what_alembic_reads(db_url: str, tmp_path: Any) -> None:
+    """Plain SQL on alembic_version gives Alembic's answer: at head, at an old revision, at base."""
+    from alembic import command
+
+    engine = make_engine(db_url)
+    assert current_revision(engine) == _alembic_revision(db_url) == HEAD
+    command.downgrade(alembic_config(db_url), "0001")
+    assert current_revision(engine) == _alembic_revision(db_url) == "0001"
+    command.downgrade(alembic_config(db_url), "base")  # the table stays, without a row
+    assert current_revision(engine) is None and _alembic_revision(db_url) is None
+    engine.dispose()
+    empty = f"sqlite:///{tmp_path}/empty.db"  # no table at all
+    assert current_revision(make_engine(empty)) is None and _alembic_revision(empty) is None
+
+
+def test_require_head_does_not_import_alembic(sqlite_template: Any) -> None:
+    """Checking the schema, as every command does at start, leaves Alembic unimported."""
+    code = ("import sys\n"
+            "from monitor.store.db import make_engine, require_head\n"
+            f"require_head(make_engine('sqlite:///{sqlite_template}'))\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

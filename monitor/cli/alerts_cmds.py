@@ -6,16 +6,18 @@ import json
 import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from sqlalchemy import Engine
 
 from monitor.cli.app import app, console, err_console, state
-from monitor.pipeline import utcnow
-from monitor.store.db import make_engine, require_head
-from monitor.store.outbox import STATUSES, Alert, delivery_counts, list_alerts, retry_deliveries
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# The delivery statuses of monitor.store.outbox.STATUSES, here so that registering the command
+# (its --status help) needs no store import; tests/test_cli.py holds the two equal.
+STATUSES = ("pending", "sending", "delivered", "failed")
 
 alerts_app = typer.Typer(help="Alerts: the outbox and its deliveries.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
@@ -23,6 +25,8 @@ app.add_typer(alerts_app, name="alerts")
 
 def _engine() -> Engine:
     """The store, at head."""
+    from monitor.store.db import make_engine, require_head
+
     engine = make_engine(state.settings().database.url)
     require_head(engine)
     return engine
@@ -41,6 +45,10 @@ def alerts_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines for scripts.")] = False,
 ) -> None:
     """List alerts, newest first, with each delivery's status, attempts and last error."""
+    from rich.table import Table
+
+    from monitor.store.outbox import delivery_counts, list_alerts
+
     if status is not None and status not in STATUSES:
         err_console.print(f"monitor: --status must be one of {', '.join(STATUSES)}")
         raise typer.Exit(2)
@@ -70,6 +78,8 @@ def alerts_test(
 ) -> None:
     """Send a test alert through one channel now (not through the outbox)."""
     from monitor.delivery.channel import DeliveryError, build_channels
+    from monitor.pipeline import utcnow
+    from monitor.store.outbox import Alert
 
     settings = state.settings()
     if settings.alerts.channel(channel) is None:
@@ -97,6 +107,9 @@ def alerts_retry(
     all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed delivery.")] = False,
 ) -> None:
     """Queue failed deliveries again (attempts start over)."""
+    from monitor.pipeline import utcnow
+    from monitor.store.outbox import retry_deliveries
+
     if not ids and not all_failed:
         err_console.print("monitor: give delivery or event ids, or --all-failed")
         raise typer.Exit(2)
@@ -110,6 +123,7 @@ def deliver() -> None:
     from monitor.daemon import owner_id
     from monitor.delivery.channel import build_channels
     from monitor.delivery.deliverer import Deliverer
+    from monitor.store.outbox import delivery_counts
 
     settings = state.settings()
     engine = _engine()
@@ -135,6 +149,7 @@ def reanalyze_cmd(
     from monitor.events.reanalyze import reanalyze
     from monitor.events.resolve import Resolver
     from monitor.events.stage import routes_of
+    from monitor.pipeline import utcnow
     from monitor.wiring import load_analysis_stage
 
     settings = state.settings()

@@ -1,4 +1,9 @@
-"""The typer app and its global options; subcommand groups live beside it."""
+"""The typer app and its global options; subcommand groups live beside it.
+
+Every command module is imported to register its commands, so each imports at module level
+only what its signatures need; the rest (settings, the store, rich tables, the pipeline…) is
+imported in the command that uses it, and `monitor poll` loads no module it does not run.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from monitor.settings import Settings, load_settings, masked
+if TYPE_CHECKING:
+    from monitor.settings import Settings
 
 app = typer.Typer(
     name="monitor",
@@ -34,6 +40,8 @@ class State:
     def settings(self, **overrides: Any) -> Settings:
         """Load the settings once."""
         if self._settings is None:
+            from monitor.settings import load_settings
+
             self._settings = load_settings(self.config, **overrides)
             setup_logging(self._settings, self.log_format)
         return self._settings
@@ -107,6 +115,8 @@ def config_show(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of TOML-like text.")] = False,
 ) -> None:
     """Print the effective settings (file + environment), secrets masked."""
+    from monitor.settings import masked
+
     data = masked(state.settings().model_dump(mode="json"))
     if as_json:
         print(json.dumps(data, indent=2, ensure_ascii=False))

@@ -9,14 +9,6 @@ import typer
 
 from monitor.cli.app import app, console, state
 from monitor.errors import StoreError
-from monitor.store.db import (
-    current_revision,
-    head_revision,
-    is_sqlite,
-    make_engine,
-    sqlite_path,
-    upgrade,
-)
 
 db_app = typer.Typer(help="Create and upgrade the store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -25,6 +17,8 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Create or upgrade the schema of the configured store (SQLite or PostgreSQL)."""
+    from monitor.store.db import current_revision, head_revision, make_engine, upgrade
+
     url = state.settings().database.url
     upgrade(url, revision)
     engine = make_engine(url)
@@ -38,6 +32,8 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 @db_app.command("backup")
 def db_backup(target: Path = typer.Argument(..., help="File to write the copy to.")) -> None:
     """Copy a live SQLite store with SQLite's online backup API (safe while the daemon runs)."""
+    from monitor.store.db import is_sqlite, sqlite_path
+
     url = state.settings().database.url
     path = sqlite_path(url) if is_sqlite(url) else None
     if path is None:
@@ -54,6 +50,8 @@ def db_backup(target: Path = typer.Argument(..., help="File to write the copy to
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision of the store and the code's head."""
+    from monitor.store.db import current_revision, head_revision, make_engine
+
     engine = make_engine(state.settings().database.url)
     try:
         console.print(f"store {current_revision(engine) or 'empty'}, head {head_revision()}",

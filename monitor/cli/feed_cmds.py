@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from sqlalchemy import Engine
 
 from monitor.cli.app import app, console, err_console, state
 from monitor.errors import MonitorError
-from monitor.opml import OpmlFeed, read_opml, write_opml
-from monitor.pipeline import utcnow
-from monitor.query import Limits, QueryService
-from monitor.settings import parse_duration
-from monitor.store.db import make_engine, require_head
-from monitor.store.feeds import HealthRule, add_feed, list_feeds, remove_feed, sync_config_feeds
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 feeds_app = typer.Typer(help="Add, list and remove feeds.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
 
 
 def _engine() -> Engine:
-    """The store, at head."""
+    """The store, at head, with the config file's feeds in it."""
+    from monitor.pipeline import utcnow
+    from monitor.store.db import make_engine, require_head
+    from monitor.store.feeds import sync_config_feeds
+
     settings = state.settings()
     engine = make_engine(settings.database.url)
     require_head(engine)
@@ -54,6 +53,10 @@ def feeds_add(
         help="Request header 'Name: value' sent with every fetch (repeatable).")] = None,
 ) -> None:
     """Add a feed by URL (stored in the database; polled from the next tick)."""
+    from monitor.pipeline import utcnow
+    from monitor.settings import parse_duration
+    from monitor.store.feeds import add_feed
+
     seconds = int(parse_duration(interval).total_seconds()) if interval else None
     info = add_feed(_engine(), url, name=name, interval_seconds=seconds, now=utcnow(),
                     headers=_headers(header))
@@ -65,6 +68,10 @@ def feeds_import(
     file: Annotated[Path, typer.Argument(help="OPML file, or - for standard input.")],
 ) -> None:
     """Add every feed of an OPML file; feeds already present are left as they are."""
+    from monitor.opml import read_opml
+    from monitor.pipeline import utcnow
+    from monitor.store.feeds import add_feed, list_feeds
+
     data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     feeds = read_opml(data)
     engine = _engine()
@@ -88,6 +95,9 @@ def feeds_export(
     file: Annotated[Path | None, typer.Argument(help="Output file; default standard output.")] = None,
 ) -> None:
     """Write every feed as OPML 2.0."""
+    from monitor.opml import OpmlFeed, write_opml
+    from monitor.store.feeds import list_feeds
+
     data = write_opml(OpmlFeed(f.url, f.name or f.title) for f in list_feeds(_engine()))
     if file is None:
         sys.stdout.buffer.write(data)
@@ -98,6 +108,8 @@ def feeds_export(
 @feeds_app.command("remove")
 def feeds_remove(key: Annotated[str, typer.Argument(help="Feed id or URL.")]) -> None:
     """Remove a feed and the articles only it carried."""
+    from monitor.store.feeds import remove_feed
+
     info = remove_feed(_engine(), key)
     console.print(f"removed feed {info.id}: {info.url}", highlight=False)
 
@@ -107,6 +119,11 @@ def feeds_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines for scripts.")] = False,
 ) -> None:
     """List feeds with their schedule and health (the query the API's /api/feeds runs)."""
+    from rich.table import Table
+
+    from monitor.query import Limits, QueryService
+    from monitor.store.feeds import HealthRule
+
     settings = state.settings()
     engine = _engine()
     svc = QueryService(settings.database.url, Limits.from_settings(settings.server),

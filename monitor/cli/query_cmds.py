@@ -10,17 +10,18 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from pydantic import BaseModel
-from rich.table import Table
-from rich.text import Text
+from rich.text import Text  # loaded with rich's console anyway
 
 from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, settings_with_server, state
-from monitor.query import ArticleQuery, Limits, QueryError, QueryService
-from monitor.query.values import Sort
-from monitor.store.db import require_head
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from monitor.query import QueryService
+    from monitor.query.values import Sort
 
 articles_app = typer.Typer(help="Search and read stored articles.", no_args_is_help=True)
 rounds_app = typer.Typer(help="Negotiation rounds the store knows.", no_args_is_help=True)
@@ -43,6 +44,9 @@ def _fail(message: str) -> NoReturn:
 @contextmanager
 def _service() -> Iterator[QueryService]:
     """The query service on the configured store; query errors become one line and exit 2."""
+    from monitor.query import Limits, QueryError, QueryService
+    from monitor.store.db import require_head
+
     settings = state.settings()
     svc = QueryService(settings.database.url, Limits.from_settings(settings.server))
     try:
@@ -123,6 +127,10 @@ def articles_search(
     as_csv: AsCsv = False,
 ) -> None:
     """Full-text search over stored articles, best match first."""
+    from rich.table import Table
+
+    from monitor.query import ArticleQuery
+
     if sort not in (None, "relevance", "newest"):
         _fail("--sort is relevance or newest")
     with _service() as svc:
@@ -194,6 +202,8 @@ def rounds_list(
     as_csv: AsCsv = False,
 ) -> None:
     """Rounds of talks, newest first."""
+    from rich.table import Table
+
     with _service() as svc:
         page = svc.rounds(status=status)
     if as_json:
@@ -223,6 +233,8 @@ def terms_list(
     as_csv: AsCsv = False,
 ) -> None:
     """Ceasefire and settlement terms by key and proposer, newest first."""
+    from rich.table import Table
+
     with _service() as svc:
         page = svc.terms(key=key, proposer=proposer, round_id=round_id)
     if as_json:

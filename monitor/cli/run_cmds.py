@@ -4,32 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy import Engine
 
 from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, settings_with_server, state
-from monitor.daemon import Daemon, owner_id, poll_batch
-from monitor.fetcher import Fetcher
-from monitor.pipeline import Pipeline, make_parse_pool, utcnow
-from monitor.store.db import make_engine, require_head
-from monitor.store.feeds import claim_feeds, list_feeds, release_feeds, sync_config_feeds
-from monitor.values import PollReport
-from monitor.wiring import after_store_stages, daemon_jobs, load_analysis_stage
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from monitor.values import PollReport
 
 
 @app.command("run")
 def run(host: HostOpt = None, port: PortOpt = None) -> None:
     """Run the daemon: poll due feeds, deliver alerts, serve the API; stops on SIGTERM."""
+    from monitor.api.server import server_hook
+    from monitor.daemon import Daemon
+    from monitor.wiring import after_store_stages, daemon_jobs, load_analysis_stage
+
     settings = settings_with_server(host, port)
     daemon = Daemon(settings, analyzer=load_analysis_stage(settings))
     daemon.after_store = after_store_stages(settings, daemon.engine)
     daemon.extra_jobs = daemon_jobs(settings, daemon.engine)
-    from monitor.api.server import server_hook
-
     daemon.server = server_hook(settings, liveness=daemon.alive)
     asyncio.run(daemon.run())
 
@@ -40,6 +37,10 @@ def poll(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Poll all (or the chosen) enabled feeds once, now, then print a summary."""
+    from monitor.pipeline import utcnow
+    from monitor.store.db import make_engine, require_head
+    from monitor.store.feeds import list_feeds, sync_config_feeds
+
     settings = state.settings()
     engine = make_engine(settings.database.url)
     require_head(engine)
@@ -63,6 +64,14 @@ def poll(
 
 async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool) -> list[PollReport]:
     """Lease the feeds, poll them with a progress bar, release what was not polled."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from monitor.daemon import owner_id, poll_batch
+    from monitor.fetcher import Fetcher
+    from monitor.pipeline import Pipeline, make_parse_pool, utcnow
+    from monitor.store.feeds import claim_feeds, release_feeds
+    from monitor.wiring import after_store_stages, load_analysis_stage
+
     settings = state.settings()
     owner = owner_id()
     refs = claim_feeds(engine, owner, utcnow(), settings.scheduler.lease, limit=1_000_000,
@@ -93,6 +102,8 @@ def _summary(reports: list[PollReport]) -> None:
                   f"{kinds['failed']} failed; {new} new articles", highlight=False)
     failed = [r for r in reports if r.error]
     if failed:
+        from rich.table import Table
+
         table = Table("feed", "url", "outcome", "error")
         for r in failed:
             table.add_row(str(r.feed_id), r.url, r.outcome, (r.error or "")[:100])
