@@ -13,9 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
 from monitor.errors import StoreLocked
@@ -26,6 +25,9 @@ from monitor.store.articles import prune_irrelevant
 from monitor.store.db import is_sqlite, make_engine, require_head, sqlite_path
 from monitor.store.feeds import claim_feeds, release_feeds, sync_config_feeds
 from monitor.values import FeedRef, PollReport
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger("monitor.daemon")
 
@@ -173,8 +175,12 @@ class Daemon:
         sync_config_feeds(self.engine, self.settings.feeds, self.clock())
         fetcher = Fetcher(self.settings.fetch)
         pipeline = Pipeline(self.engine, self.settings, fetcher, self.owner, self.analyzer,
-                            parse_pool=make_parse_pool(self.settings.fetch.parse_workers),
+                            parse_pool=make_parse_pool(self.settings.fetch.parse_workers,
+                                                       self.settings),
                             clock=self.clock, after_store=self.after_store)
+        # Imported here: `monitor poll` uses this module's poll_batch, never the scheduler.
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         scheduler = AsyncIOScheduler(timezone="UTC")
         jobs = [Job("poll", self.settings.scheduler.tick, lambda: self.poll_due(pipeline)),
                 Job("housekeeping", timedelta(hours=1), self.housekeeping), *self.extra_jobs]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import importlib.machinery
+import json
 import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -25,7 +27,7 @@ from monitor.store.articles import Analysed, StoredArticle, known_keys, store_en
 from monitor.store.db import session_scope
 from monitor.store.feeds import load_feeds, record_outcome
 from monitor.values import Entry, FeedRef, FetchResult, ParsedFeed, PollReport
-from monitor.worker import analyse_entries, parse_feed, verdict
+from monitor.worker import PRELOAD_ENV, analyse_entries, parse_feed, verdict
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -58,18 +60,63 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_parse_pool(workers: int) -> Executor:
-    """Processes for parsing so both cores work; one worker means a plain thread."""
+def make_parse_pool(workers: int, settings: Settings | None = None) -> Executor:
+    """Processes for parsing so both cores work; one worker means a plain thread.
+
+    The processes start on the first parse (a poll of 304s starts none). With the settings,
+    their server loads the analysis vocabulary and the stories' hash tables once, and the
+    workers share them instead of building a copy each.
+    """
     if workers == 0:
         workers = max(1, (os.cpu_count() or 2))
     if workers == 1:
         return ThreadPoolExecutor(1, thread_name_prefix="parse")
+    return ProcessPool(workers, settings)
+
+
+class ProcessPool(Executor):
+    """A ProcessPoolExecutor made on first use, its workers forked from a preloaded server."""
+
+    def __init__(self, workers: int, settings: Settings | None) -> None:
+        self.workers = workers
+        self.settings = settings
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> ProcessPoolExecutor:
+        """The pool, made now if it is not yet."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = _process_pool(self.workers, self.settings)
+            return self._pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run fn in a worker process."""
+        return (self._pool or self._start()).submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop the workers, if any started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
+def _process_pool(workers: int, settings: Settings | None) -> ProcessPoolExecutor:
+    """The process pool itself (creating it starts multiprocessing's resource tracker)."""
     # Not fork: the daemon has threads (scheduler, DB) that fork would copy half-alive. Not
     # spawn either: it re-imports the whole CLI in every worker (seconds of CPU each). Workers
     # fork from a single-threaded server that has imported the parser and the analysis once.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["monitor.worker", "monitor.parser", "monitor.analysis",
-                                "monitor.stories.fingerprint"])
+    preload = ["monitor.worker", "monitor.parser", "monitor.analysis", "monitor.stories.fingerprint",
+               "monitor.stories.minhash"]
+    if settings is not None:
+        from monitor.stories.fingerprint import Shape
+
+        config_dir = settings.analysis.config_dir
+        os.environ[PRELOAD_ENV] = json.dumps({
+            "analysis": str(config_dir) if config_dir else None,
+            "shape": list(astuple(Shape.of(settings.stories))) if settings.stories.enabled else None})
+        preload.append("monitor.worker_preload")
+    ctx.set_forkserver_preload(preload)
     _no_main_rerun()
     return ProcessPoolExecutor(workers, mp_context=ctx)
 
@@ -109,7 +156,7 @@ class Pipeline:
         self._gate = asyncio.Semaphore(2 * self.settings.fetch.concurrency)
         # Analysis is CPU work too: do it in the parse processes when they can load the same
         # vocabulary (the stage the daemon built from settings), so the writer thread only writes.
-        self._analyse_remote = (isinstance(self.parse_pool, ProcessPoolExecutor)
+        self._analyse_remote = (isinstance(self.parse_pool, ProcessPool | ProcessPoolExecutor)
                                 and isinstance(self.analyzer, AnalysisStage))
         # The stories stage, if any, says how to fingerprint; the workers do it with the analysis.
         self._shape = next((shape for hook in self.after_store
@@ -299,7 +346,7 @@ class Write:
 
 Pending = tuple[Write, "asyncio.Future[PollReport]"]
 # A group commits once it holds this many new articles or polls (see Pipeline._flush).
-GROUP_ARTICLES = 2_000
+GROUP_ARTICLES = 500
 GROUP_POLLS = 200
 
 

@@ -12,6 +12,9 @@ from monitor.values import FetchResult
 MAX_RETRY_AFTER = 86400.0
 BACKOFF_CAP_EXPONENT = 10
 
+# One generator for the jitter; seeding a new one from urandom on every poll cost more than it.
+_RNG = random.Random()
+
 
 def next_check(
     now: datetime,
@@ -24,7 +27,7 @@ def next_check(
     rng: random.Random | None = None,
 ) -> datetime:
     """The next check time after `result`; `error_count` is the count including this one."""
-    rng = rng or random.Random()
+    rng = rng or _RNG
     base = interval_seconds or settings.interval.total_seconds()
     lo, hi = settings.min_interval.total_seconds(), settings.max_interval.total_seconds()
     if result.failed:

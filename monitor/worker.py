@@ -16,6 +16,8 @@ from monitor.stories.fingerprint import Fingerprint, Fingerprinter, Shape
 from monitor.values import Entry, ParsedFeed
 
 log = logging.getLogger("monitor.worker")
+# JSON naming the analysis directory and fingerprint shape for the forkserver to preload.
+PRELOAD_ENV = "MONITOR_WORKER_PRELOAD"
 
 # relevant, score, the JSON kept in the store; None when the analysis of that entry failed.
 Verdict = tuple[bool, float, dict[str, Any]] | None
@@ -54,6 +56,13 @@ def _analyzer(config_dir: str | None) -> Any:
 def _printer(shape: Shape) -> Fingerprinter:
     """The fingerprinter of a shape, built once per process."""
     return Fingerprinter(shape)
+
+
+def warm(config_dir: str | None, shape: Shape | None) -> None:
+    """Build the analyzer (and fingerprinter) now, as the first call would."""
+    _analyzer(config_dir)
+    if shape is not None:
+        _printer(shape)
 
 
 def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entry],

@@ -78,7 +78,7 @@ async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool) -> list
                        ids=ids, due_only=False)
     fetcher = Fetcher(settings.fetch)
     pipeline = Pipeline(engine, settings, fetcher, owner, load_analysis_stage(settings),
-                        parse_pool=make_parse_pool(settings.fetch.parse_workers),
+                        parse_pool=make_parse_pool(settings.fetch.parse_workers, settings),
                         after_store=after_store_stages(settings, engine))
     progress = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err_console, disable=quiet)

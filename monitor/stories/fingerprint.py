@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.stories.minhash import MinHasher, band_keys, pack
 from monitor.stories.text import shingles, words
 
 
@@ -38,8 +37,12 @@ class Fingerprinter:
     """Fingerprints of entries under one shape."""
 
     def __init__(self, shape: Shape) -> None:
+        # numpy is imported where fingerprints are made (the workers), not with these types.
+        from monitor.stories import minhash
+
         self.shape = shape
-        self.hasher = MinHasher(shape.permutations, shape.seed)
+        self.hasher = minhash.MinHasher(shape.permutations, shape.seed)
+        self._minhash = minhash
 
     def __call__(self, title: str, summary: str, content: str) -> Fingerprint:
         """Signature and band keys of the normalised text."""
@@ -47,4 +50,5 @@ class Fingerprinter:
         sig = self.hasher.signature(grams)
         if sig is None:
             return Fingerprint(None, ())
-        return Fingerprint(pack(sig), tuple(band_keys(sig, self.shape.bands, self.shape.rows)))
+        keys = self._minhash.band_keys(sig, self.shape.bands, self.shape.rows)
+        return Fingerprint(self._minhash.pack(sig), tuple(keys))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,6 @@ from monitor.settings import StorySettings
 from monitor.store import stories as store
 from monitor.store.articles import StoredArticle
 from monitor.stories.fingerprint import Fingerprint, Fingerprinter, Shape
-from monitor.stories.minhash import similarity, unpack
 from monitor.stories.rounds import round_keys, rounds_agree
 from monitor.stories.text import numbers_conflict, title_numbers
 from monitor.values import Entry
@@ -48,10 +48,12 @@ class StoryStage:
     def __init__(self, settings: StorySettings) -> None:
         self.settings = settings
         self.shape = Shape.of(settings)  # the pipeline fingerprints in its workers with this
-        self._printer = Fingerprinter(self.shape)
+        self._printer: Fingerprinter | None = None  # made when a worker did not fingerprint
 
     def fingerprint(self, entry: Entry) -> Fingerprint:
         """Signature and band keys of an entry's normalised text."""
+        if self._printer is None:
+            self._printer = Fingerprinter(self.shape)
         return self._printer(entry.title, entry.summary, entry.content)
 
     def __call__(self, s: Session, stored: Sequence[StoredArticle], now: datetime) -> None:
@@ -133,7 +135,7 @@ class StoryStage:
         ids = ids[:self.settings.max_candidates]
         if not ids:
             return None
-        mine = unpack(fp.signature)
+        mine = memoryview(fp.signature).cast("I")
         scored = []
         for a in ids:
             if a in placed:
@@ -141,7 +143,7 @@ class StoryStage:
             else:
                 title, sig, story = found[a].title, found[a].signature, _known(stories,
                                                                                found[a].story)
-            scored.append((similarity(mine, unpack(sig)), a, title, story))
+            scored.append((_similarity(mine, sig), a, title, story))
         numbers = title_numbers(art.entry.title)
         for sim, _a, title, story in sorted(scored, key=lambda p: (-p[0], -p[1])):
             if sim < self.settings.threshold:
@@ -157,6 +159,11 @@ class StoryStage:
                 continue
             return story
         return None
+
+
+def _similarity(mine: memoryview, other: bytes) -> float:
+    """Estimated Jaccard similarity: the share of equal minima (numpy stays out of the writer)."""
+    return sum(map(operator.eq, mine, memoryview(other).cast("I"))) / len(mine)
 
 
 def _known(stories: dict[int, _Story], info: store.StoryInfo) -> _Story:
