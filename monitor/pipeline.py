@@ -25,7 +25,7 @@ from monitor.schedule import next_check
 from monitor.settings import Settings
 from monitor.store.articles import Analysed, StoredArticle, known_keys, store_entries
 from monitor.store.db import session_scope
-from monitor.store.feeds import load_feeds, record_outcome
+from monitor.store.feeds import QUIET, load_feeds, record_outcome, record_quiet
 from monitor.values import Entry, FeedRef, FetchResult, ParsedFeed, PollReport
 from monitor.worker import PRELOAD_ENV, analyse_entries, parse_feed, verdict
 
@@ -289,30 +289,37 @@ class Pipeline:
     def _write(self, s: Session, writes: Sequence[Write]) -> list[PollReport]:
         """New entries, the stages after them and the feeds' new state, in the caller's tx."""
         now = self.clock()
-        load_feeds(s, [w.feed.id for w in writes])  # one query fills the session for record_outcome
+        quiet = [not w.items and w.result.kind in QUIET and not w.result.error
+                 and not w.result.moved_to for w in writes]
+        # One query fills the session for record_outcome; quiet polls need no rows at all.
+        load_feeds(s, [w.feed.id for w, q in zip(writes, quiet, strict=True) if not q])
         stored = [store_entries(s, w.feed.id, w.items, now, w.known) if w.items else []
                   for w in writes]
         if any(stored):
             every = [a for group in stored for a in group]
             for hook in self.after_store:
                 hook(s, every, now)
-        reports = []
-        for w, mine in zip(writes, stored, strict=True):
+        reports, calm = [], []
+        for w, mine, q in zip(writes, stored, quiet, strict=True):
             feed, result, parsed = w.feed, w.result, w.parsed
             errors = feed.error_count + 1 if result.failed else 0
             when = next_check(now, result, self.settings.fetch,
                               interval_seconds=feed.interval_seconds, error_count=errors,
                               ttl_seconds=parsed.ttl_seconds if parsed else None)
             created = [a for a in mine if a.created]
-            record_outcome(
-                s, feed.id, self.owner, result, now=now, next_check_at=when,
-                moved_after=self.settings.fetch.moved_after,
-                ttl_warning=parsed.warning if parsed else None,
-                title=parsed.title if parsed else None,
-                site_url=parsed.link if parsed else None, new_articles=len(created))
+            if q:
+                calm.append((feed.id, result, when))
+            else:
+                record_outcome(
+                    s, feed.id, self.owner, result, now=now, next_check_at=when,
+                    moved_after=self.settings.fetch.moved_after,
+                    ttl_warning=parsed.warning if parsed else None,
+                    title=parsed.title if parsed else None,
+                    site_url=parsed.link if parsed else None, new_articles=len(created))
             reports.append(PollReport(feed.id, feed.url, result.kind, new_articles=len(created),
                                       updated_articles=len(mine) - len(created), error=result.error,
                                       new_article_ids=tuple(a.id for a in created)))
+        record_quiet(s, calm, now)
         return reports
 
     def _analyse(self, entry: Entry, source: str) -> Analysed:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
@@ -21,6 +22,7 @@ from monitor.store.feeds import (
     list_feeds,
     load_feeds,
     record_outcome,
+    record_quiet,
     release_feeds,
     sync_config_feeds,
 )
@@ -133,3 +135,35 @@ def test_outcomes_need_no_query_after_load_feeds(engine: Engine) -> None:
         assert seen == []
     assert {(f.last_outcome, f.last_checked_at) for f in list_feeds(engine)} == {
         ("not_modified", now)}
+
+
+def test_quiet_outcomes_write_what_record_outcome_writes(engine: Engine) -> None:
+    """A 304 and a same-bytes answer recorded in bulk leave the rows record_outcome would."""
+    now = utcnow()
+    ids = [add_feed(engine, f"https://q.example/{i}.xml", now=now).id for i in range(4)]
+    with session_scope(engine) as s:  # each feed failed twice, half-moved, leased, validated
+        for row in s.exec(select(Feed)):
+            row.error_count, row.last_error, row.last_warning = 2, "HTTP 500", "ttl"
+            row.moved_to, row.moved_count = "https://elsewhere.example/x.xml", 1
+            row.lease_owner, row.lease_expires_at = "me", now + timedelta(minutes=5)
+            row.etag, row.last_modified, row.body_hash = '"e1"', "Mon, 16 Nov 2026", "h1"
+    later, due = now + timedelta(seconds=30), now + timedelta(minutes=15)
+    not_modified = FetchResult("not_modified", status=304, etag='"e1"',
+                               last_modified="Mon, 16 Nov 2026", body_hash="h1")
+    unchanged = FetchResult("unchanged", status=200, etag='"e2"', body_hash="h1")
+    with _statements(engine) as seen, session_scope(engine) as s:
+        record_quiet(s, [(ids[0], not_modified, due), (ids[1], unchanged, due)], later)
+    assert seen == ["UPDATE"]  # both in one executemany
+    with session_scope(engine) as s:
+        for feed_id, result in ((ids[2], not_modified), (ids[3], unchanged)):
+            record_outcome(s, feed_id, "me", result, now=later, next_check_at=due, moved_after=3)
+    fields = [c.name for c in Feed.__table__.columns  # type: ignore[attr-defined]
+              if c.name not in ("id", "url")]
+    with Session(engine) as s:
+        rows = {r.id: r for r in s.exec(select(Feed))}
+        for bulk, one in ((ids[0], ids[2]), (ids[1], ids[3])):
+            assert {f: getattr(rows[bulk], f) for f in fields} == {
+                f: getattr(rows[one], f) for f in fields}
+    assert rows[ids[1]].etag == '"e2"' and rows[ids[0]].error_count == 0
+    with pytest.raises(ValueError, match="not quiet"), session_scope(engine) as s:
+        record_quiet(s, [(ids[0], FetchResult("ok", status=200), due)], later)

@@ -301,6 +301,37 @@ def record_outcome(s: Session, feed_id: int, owner: str, result: FetchResult, *,
     return row
 
 
+# Outcomes record_quiet writes: a success that brought nothing to parse.
+QUIET = frozenset({"not_modified", "unchanged"})
+
+
+def record_quiet(s: Session, outcomes: Sequence[tuple[int, FetchResult, datetime]],
+                 now: datetime) -> None:
+    """Record 304s and same-bytes answers of many feeds in one statement, as record_outcome would.
+
+    Most polls of a running daemon are these; one ORM row loaded and flushed each cost more
+    than the fetch. Moves (a redirect seen) and failures go through record_outcome.
+    """
+    rows = []
+    for feed_id, result, next_check_at in outcomes:
+        if result.kind not in QUIET or result.error or result.moved_to:
+            raise ValueError(f"record_quiet: {result.kind} of feed {feed_id} is not quiet")
+        rows.append({"feed_id": feed_id, "status": result.status, "outcome": result.kind,
+                     "next": next_check_at, "etag": result.etag,
+                     "last_modified": result.last_modified})
+    if not rows:
+        return
+    s.connection().execute(update(_FEEDS).where(_FEEDS.c.id == bindparam("feed_id")).values(
+        last_checked_at=now, last_status=bindparam("status"), last_outcome=bindparam("outcome"),
+        next_check_at=bindparam("next", type_=_FEEDS.c.next_check_at.type),
+        lease_owner=None, lease_expires_at=None, error_count=0, last_error=None,
+        last_success_at=now, last_warning=None, moved_to=None, moved_count=0,
+        # A 304 repeats what we sent; a same-bytes answer may bring validators of its own.
+        etag=func.coalesce(bindparam("etag", type_=_FEEDS.c.etag.type), _FEEDS.c.etag),
+        last_modified=func.coalesce(bindparam("last_modified", type_=_FEEDS.c.last_modified.type),
+                                    _FEEDS.c.last_modified)), rows)
+
+
 def _note_move(s: Session, row: Feed, moved_to: str | None, moved_after: int) -> None:
     """Move the stored URL once the same permanent redirect has been seen often enough."""
     if not moved_to or moved_to == row.url:
