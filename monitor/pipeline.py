@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -27,7 +27,17 @@ from monitor.store.articles import Analysed, StoredArticle, known_keys, store_en
 from monitor.store.db import session_scope
 from monitor.store.feeds import QUIET, load_feeds, record_outcome, record_quiet
 from monitor.values import Entry, FeedRef, FetchResult, ParsedFeed, PollReport
-from monitor.worker import PRELOAD_ENV, analyse_entries, parse_feed, verdict
+from monitor.worker import (
+    PRELOAD_ENV,
+    Done,
+    analyse_entries,
+    parse_and_analyse,
+    parse_feed,
+    verdict,
+)
+
+if TYPE_CHECKING:
+    from monitor.stories.fingerprint import Shape
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -89,6 +99,11 @@ class ProcessPool(Executor):
             if self._pool is None:
                 self._pool = _process_pool(self.workers, self.settings)
             return self._pool
+
+    @property
+    def started(self) -> bool:
+        """Whether the worker processes exist (they start on the first parse)."""
+        return self._pool is not None
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run fn in a worker process."""
@@ -178,10 +193,18 @@ class Pipeline:
         """Fetch, parse in a worker, dedup and analyse, store in the writer thread."""
         result = await self.fetcher.fetch(feed, {**dict(feed.headers), **(headers or {})})
         parsed: ParsedFeed | None = None
+        analysed: Done | None = None
         if result.kind == "ok" and result.body is not None:
             try:
-                parsed = await self._in(self.parse_pool, parse_feed, result.body, feed.url,
-                                        result.content_type)
+                if feed.body_hash is None and self._analyse_remote:
+                    # Never fetched before, so nothing of it is stored (the first success sets
+                    # body_hash): every entry is new, and one trip to a worker does it all.
+                    parsed, analysed = await self._in(
+                        self.parse_pool, parse_and_analyse, result.body, feed.url,
+                        result.content_type, *self._remote_analysis())
+                else:
+                    parsed = await self._in(self.parse_pool, parse_feed, result.body, feed.url,
+                                            result.content_type)
             except Exception as exc:  # a dead worker process must not stop the poll loop
                 parsed = ParsedFeed(None, None, None, (), error=f"parse: worker failed: {exc!r}")
             if parsed is not None and parsed.error:
@@ -190,7 +213,7 @@ class Pipeline:
         if result.body is not None:
             result = replace(result, body=None)  # drop the bytes before the long await
         try:
-            known, items = await self._new_entries(feed, parsed)
+            known, items = await self._new_entries(feed, parsed, analysed)
             report = await self._save(Write(feed, result, parsed, known, items))
         except Exception as exc:
             log.exception("store: saving poll of feed %s (%s) failed", feed.id, feed.url,
@@ -201,33 +224,44 @@ class Pipeline:
         metrics.ARTICLES.inc(report.new_articles)
         return report
 
-    async def _new_entries(self, feed: FeedRef, parsed: ParsedFeed | None
-                           ) -> tuple[dict[str, str], list[Analysed]]:
+    async def _new_entries(self, feed: FeedRef, parsed: ParsedFeed | None,
+                           analysed: Done | None = None) -> tuple[dict[str, str], list[Analysed]]:
         """Level 1 of dedup (keys already stored), then the analysis of what is new or edited."""
         if parsed is None or not parsed.entries:
             return {}, []
+        if analysed is not None:  # a first read, analysed with the parse
+            return {}, self._verdicts(parsed.entries, analysed)
         known: dict[str, str] = await self._in(self.db_pool, known_keys, self.engine, feed.id,
                                                [e.item_key for e in parsed.entries])
         todo = [e for e in parsed.entries if known.get(e.item_key) != e.content_hash]
         if not todo:
             return known, []
-        if self._analyse_remote and isinstance(self.analyzer, AnalysisStage):
-            version = self.analyzer.version
-            config_dir = self.settings.analysis.config_dir
+        if self._analyse_remote:
             try:
-                done = await self._in(self.parse_pool, analyse_entries,
-                                      str(config_dir) if config_dir else None, version, todo,
-                                      feed.url, self._shape)
+                config_dir, version, shape = self._remote_analysis()
+                done = await self._in(self.parse_pool, analyse_entries, config_dir, version, todo,
+                                      feed.url, shape)
             except Exception as exc:  # a dead worker: analyse here instead
                 log.warning("analyze: worker failed (%r); analysing in the daemon", exc)
                 done = None
             if done is not None:
-                verdicts, prints = done
-                return known, [Analysed(e, v[0], v[1], v[2], version, fp) if v
-                               else Analysed(e, fingerprint=fp)
-                               for e, v, fp in zip(todo, verdicts, prints, strict=True)]
+                return known, self._verdicts(todo, done)
         items = await self._in(self.db_pool, lambda: [self._analyse(e, feed.url) for e in todo])
         return known, items
+
+    def _remote_analysis(self) -> tuple[str | None, str, Shape | None]:
+        """What a worker needs to analyse as this daemon would: vocabulary, version, shape."""
+        config_dir = self.settings.analysis.config_dir
+        assert self.analyzer is not None
+        return str(config_dir) if config_dir else None, self.analyzer.version, self._shape
+
+    def _verdicts(self, entries: Sequence[Entry], done: Done) -> list[Analysed]:
+        """Entries with a worker's verdicts and fingerprints."""
+        verdicts, prints = done
+        assert self.analyzer is not None
+        version = self.analyzer.version
+        return [Analysed(e, v[0], v[1], v[2], version, fp) if v else Analysed(e, fingerprint=fp)
+                for e, v, fp in zip(entries, verdicts, prints, strict=True)]
 
     async def _save(self, write: Write) -> PollReport:
         """Hand a poll to the writer thread; it commits it with the others queued meanwhile.

@@ -21,6 +21,8 @@ PRELOAD_ENV = "MONITOR_WORKER_PRELOAD"
 
 # relevant, score, the JSON kept in the store; None when the analysis of that entry failed.
 Verdict = tuple[bool, float, dict[str, Any]] | None
+# What a worker's analysis of some entries gives back: their verdicts and their fingerprints.
+Done = tuple[list[Verdict], list[Fingerprint | None]]
 
 
 
@@ -66,8 +68,7 @@ def warm(config_dir: str | None, shape: Shape | None) -> None:
 
 
 def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entry],
-                    source: str | None, shape: Shape | None = None
-                    ) -> tuple[list[Verdict], list[Fingerprint | None]] | None:
+                    source: str | None, shape: Shape | None = None) -> Done | None:
     """Verdicts for entries, and their fingerprints when the stories stage gives a shape.
 
     None when this process's vocabulary is not the daemon's version.
@@ -92,3 +93,12 @@ def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entr
             except Exception:  # the stage fingerprints it again, and logs what fails there
                 log.exception("stories: fingerprint of %s failed in a worker", entry.item_key)
     return out, prints
+
+
+def parse_and_analyse(body: bytes, url: str, content_type: str | None, config_dir: str | None,
+                      version: str, shape: Shape | None) -> tuple[ParsedFeed, Done | None]:
+    """A feed never read before: parse it and analyse all its entries in one trip to a worker."""
+    parsed = parse_feed(body, url, content_type)
+    if parsed.error or not parsed.entries:
+        return parsed, None
+    return parsed, analyse_entries(config_dir, version, parsed.entries, url, shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 from sqlalchemy import Engine, func
@@ -27,12 +28,14 @@ def settings_for(db_url: str, **fetch: Any) -> Settings:
 
 
 def poll_all(settings: Settings, engine: Engine, analyzer: Any = None,
-             ids: list[int] | None = None, stages: Sequence[AfterStore] = ()) -> list[PollReport]:
+             ids: list[int] | None = None, stages: Sequence[AfterStore] = (),
+             parse_pool: Executor | None = None) -> list[PollReport]:
     """Poll every enabled feed once, as `monitor poll` does, with the given after-store stages."""
 
     async def go() -> list[PollReport]:
         fetcher = Fetcher(settings.fetch)
-        pipeline = Pipeline(engine, settings, fetcher, "test", analyzer, after_store=stages)
+        pipeline = Pipeline(engine, settings, fetcher, "test", analyzer, after_store=stages,
+                            parse_pool=parse_pool)
         refs = claim_feeds(engine, "test", utcnow(), settings.scheduler.lease, limit=100000,
                            ids=ids, due_only=False)
         try:
