@@ -38,12 +38,17 @@ class MinHasher:
 
 def band_keys(sig: Signature, bands: int, rows: int) -> list[int]:
     """One signed 64-bit key per band, the band's index folded in so bands never collide."""
-    keys = []
-    for i in range(bands):
-        chunk = sig[i * rows:(i + 1) * rows].tobytes()
-        digest = hashlib.blake2b(chunk, digest_size=8, salt=i.to_bytes(16, "little")).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
-    return keys
+    # The bytes of band i are those numpy would give for sig[i*rows:(i+1)*rows]; slicing one
+    # bytes object and reusing the salts costs half of slicing the array 32 times.
+    raw, width = sig.astype(np.uint32).tobytes(), rows * 4
+    salts = _SALTS if bands <= len(_SALTS) else [i.to_bytes(16, "little") for i in range(bands)]
+    return [int.from_bytes(hashlib.blake2b(raw[i * width:(i + 1) * width], digest_size=8,
+                                           salt=salts[i]).digest(), "little", signed=True)
+            for i in range(bands)]
+
+
+# blake2b's salt is 16 bytes: the band index, little-endian.
+_SALTS = [i.to_bytes(16, "little") for i in range(64)]
 
 
 def similarity(a: Signature, b: Signature) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from monitor.stories.fingerprint import Fingerprinter, Shape
 from monitor.stories.minhash import MinHasher, band_keys, pack, similarity, unpack
 from monitor.stories.text import shingles, strip_boilerplate, title_numbers, words
 
@@ -47,3 +48,13 @@ def test_title_numbers() -> None:
     assert title_numbers("List of key events, day 312") == frozenset({"312"})
     assert title_numbers("1,000 prisoners swapped") == title_numbers("1000 prisoners swapped")
     assert title_numbers("No numbers here") == frozenset()
+
+
+def test_fingerprints_of_a_text_never_change() -> None:
+    """Stored buckets must stay findable: the keys of a text are pinned across versions."""
+    fp = Fingerprinter(Shape(3, 128, 1, 32, 4))(
+        "Russia and Ukraine agree on humanitarian corridors",
+        "Delegations met near the Polish border for a second round of talks.", "")
+    assert fp.signature is not None and fp.signature[:8].hex() == "a0a06003c1871911"
+    assert fp.keys[:3] == (9067733701440159473, 5774815875312910739, -3301019270367621431)
+    assert fp.keys[-1] == -894465848123492528 and len(fp.keys) == 32
