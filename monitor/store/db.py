@@ -60,8 +60,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         path = sqlite_path(url)
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
+        # Few prepared statements kept per connection (the driver's default is 128): multi-row
+        # INSERTs come in many sizes, each a statement of its own up to hundreds of KB, and
+        # a poller kept ~6 MB of them for nothing.
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
-                                                             "timeout": 30})
+                                                             "timeout": 30,
+                                                             "cached_statements": 16})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
