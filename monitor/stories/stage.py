@@ -92,9 +92,9 @@ class StoryStage:
                 outlet = outlets[art.feed_id]
                 match = self._match(art, fp, when, rounds, members, placed, found, stories)
                 if match is None:
-                    story = _Story(None, when, rounds or None, new=store.NewStory(
-                        art.id, when, [outlet], rounds or None, [art.id]))
-                    new.append(story.new)  # type: ignore[arg-type]
+                    fresh = store.NewStory(art.id, when, [outlet], rounds or None, [art.id])
+                    story = _Story(None, when, rounds or None, new=fresh)
+                    new.append(fresh)
                 else:
                     story = match
                     self._add(story, art.id, when, outlet, rounds)
