@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import logging
 import os
 import signal
@@ -133,29 +134,46 @@ class Daemon:
         return self._scheduler is not None and self._scheduler.running
 
     async def poll_due(self, pipeline: Pipeline) -> int:
-        """Claim due feeds batch by batch and poll them; return how many were polled."""
-        polled = 0
+        """Claim due feeds as polling slots free up and poll them; return how many were polled.
+
+        A window, not batches: waiting for a whole batch before claiming the next left the
+        parse workers and the writer idle behind each batch's slowest feed (a first poll of
+        1,000 feeds took 28 s this way against 23 s for `monitor poll`).
+        """
         loop = asyncio.get_running_loop()
-        # Claim no more than can be in flight: a claimed feed waiting for a fetch slot would
-        # burn its lease, and another daemon could take it while it is still queued here.
-        batch = min(self.settings.scheduler.batch, self.settings.fetch.concurrency)
-        while not self._stop.is_set():
-            feeds = await loop.run_in_executor(
-                pipeline.db_pool, lambda: claim_feeds(
-                    self.engine, self.owner, self.clock(), self.settings.scheduler.lease,
-                    limit=batch))
-            if not feeds:
-                break
-            self._polling.update(f.id for f in feeds)
-            try:
-                reports = await poll_batch(pipeline, feeds)
-            finally:
-                self._polling.difference_update(f.id for f in feeds)
-            polled += len(reports)
-            new = sum(r.new_articles for r in reports)
-            failed = sum(1 for r in reports if r.error)
-            log.info("poll: %d feeds, %d new articles, %d failed", len(reports), new, failed)
-        return polled
+        # Claim no more than the pipeline keeps in flight (fetching, or parsed and waiting for
+        # the writer): a claimed feed queued behind them would burn its lease, and another
+        # daemon could take it while it is still waiting here.
+        window = min(self.settings.scheduler.batch, Pipeline.in_flight(self.settings))
+        refill = max(1, window // 4)  # claim when a quarter is free: a few claims, no bubble
+        running: set[asyncio.Task[PollReport]] = set()
+        reports: list[PollReport] = []
+        exhausted = False
+        while running or not (exhausted or self._stop.is_set()):
+            free = window - len(running)
+            if not exhausted and not self._stop.is_set() and free >= refill:
+                feeds = await loop.run_in_executor(pipeline.db_pool, functools.partial(
+                    claim_feeds, self.engine, self.owner, self.clock(),
+                    self.settings.scheduler.lease, limit=free))
+                exhausted = not feeds
+                for feed in feeds:
+                    self._polling.add(feed.id)
+                    running.add(asyncio.ensure_future(self._poll_one(pipeline, feed)))
+            if not running:
+                continue
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            reports.extend(t.result() for t in done)
+        if reports:
+            log.info("poll: %d feeds, %d new articles, %d failed", len(reports),
+                     sum(r.new_articles for r in reports), sum(1 for r in reports if r.error))
+        return len(reports)
+
+    async def _poll_one(self, pipeline: Pipeline, feed: FeedRef) -> PollReport:
+        """Poll one claimed feed; its lease is this daemon's until the poll is recorded."""
+        try:
+            return await pipeline.poll(feed)
+        finally:
+            self._polling.discard(feed.id)
 
     async def housekeeping(self) -> None:
         """Prune irrelevant articles past the retention period."""

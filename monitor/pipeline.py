@@ -166,9 +166,7 @@ class Pipeline:
         """Default executors: one parser thread, one DB writer thread."""
         self.parse_pool = self.parse_pool or ThreadPoolExecutor(1, thread_name_prefix="parse")
         self.db_pool = self.db_pool or ThreadPoolExecutor(1, thread_name_prefix="store")
-        # Feeds between fetch and store at once: enough to keep the parsers and the writer busy,
-        # few enough that fetched bodies and parsed entries never pile up in memory.
-        self._gate = asyncio.Semaphore(2 * self.settings.fetch.concurrency)
+        self._gate = asyncio.Semaphore(self.in_flight(self.settings))
         # Analysis is CPU work too: do it in the parse processes when they can load the same
         # vocabulary (the stage the daemon built from settings), so the writer thread only writes.
         self._analyse_remote = (isinstance(self.parse_pool, ProcessPool | ProcessPoolExecutor)
@@ -179,6 +177,13 @@ class Pipeline:
         # Polls waiting for the writer thread, which commits them together (see _save).
         self._pending: collections.deque[Pending] = collections.deque()
         self._flush_queued = False
+
+    @staticmethod
+    def in_flight(settings: Settings) -> int:
+        """Polls between fetch and store at once."""
+        # Enough to keep the parsers and the writer busy, few enough that fetched bodies and
+        # parsed entries never pile up in memory.
+        return 2 * settings.fetch.concurrency
 
     async def _in(self, pool: Executor | None, fn: Callable[..., Any], *args: Any) -> Any:
         """Run blocking work off the event loop."""
