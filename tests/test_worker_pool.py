@@ -66,7 +66,8 @@ def test_process_pool_stores_what_a_thread_stores(tmp_path: Path, sqlite_templat
                                                    feed_server: FeedServer,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """First read (one trip a feed), then a read with one edit and one new item: same store."""
-    monkeypatch.delenv(PRELOAD_ENV, raising=False)  # make_parse_pool sets it for its server
+    # make_parse_pool sets this for its server; setenv makes the test put the old value back.
+    monkeypatch.setenv(PRELOAD_ENV, "")
     paths = {}
     for host in HOSTS:
         paths[host] = f"/{host}.xml"
