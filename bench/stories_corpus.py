@@ -84,10 +84,14 @@ def batches(rows: list[dict[str, str]]) -> Iterator[tuple[str, list[dict[str, st
         yield batch[0]["source"], batch
 
 
-def replay(engine: Engine, rows: list[dict[str, str]], analyse: bool) -> float:
-    """Store every row with analysis and stories; return the seconds the stories stage took."""
+def replay(engine: Engine, rows: list[dict[str, str]], analyse: bool, scope: str = "all") -> float:
+    """Store every row with analysis and stories; return the seconds the stories stage took.
+
+    The grouping is judged on every article (`scope` "all"), not only the relevant ones the
+    daemon groups by default.
+    """
     settings = load_settings(None)
-    stage = StoryStage(settings.stories)
+    stage = StoryStage(settings.stories.model_copy(update={"scope": scope}))
     analyzer = None
     if analyse:
         from monitor.wiring import load_analysis_stage

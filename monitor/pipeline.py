@@ -172,8 +172,10 @@ class Pipeline:
         self._analyse_remote = (isinstance(self.parse_pool, ProcessPool | ProcessPoolExecutor)
                                 and isinstance(self.analyzer, AnalysisStage))
         # The stories stage, if any, says how to fingerprint; the workers do it with the analysis.
-        self._shape = next((shape for hook in self.after_store
-                            if (shape := getattr(hook, "shape", None)) is not None), None)
+        stage = next((hook for hook in self.after_store
+                      if getattr(hook, "shape", None) is not None), None)
+        self._shape: Shape | None = getattr(stage, "shape", None)
+        self._relevant_only: bool = getattr(stage, "relevant_only", False)
         # Polls waiting for the writer thread, which commits them together (see _save).
         self._pending: collections.deque[Pending] = collections.deque()
         self._flush_queued = False
@@ -243,9 +245,9 @@ class Pipeline:
             return known, []
         if self._analyse_remote:
             try:
-                config_dir, version, shape = self._remote_analysis()
+                config_dir, version, shape, relevant_only = self._remote_analysis()
                 done = await self._in(self.parse_pool, analyse_entries, config_dir, version, todo,
-                                      feed.url, shape)
+                                      feed.url, shape, relevant_only)
             except Exception as exc:  # a dead worker: analyse here instead
                 log.warning("analyze: worker failed (%r); analysing in the daemon", exc)
                 done = None
@@ -254,11 +256,13 @@ class Pipeline:
         items = await self._in(self.db_pool, lambda: [self._analyse(e, feed.url) for e in todo])
         return known, items
 
-    def _remote_analysis(self) -> tuple[str | None, str, Shape | None]:
-        """What a worker needs to analyse as this daemon would: vocabulary, version, shape."""
+    def _remote_analysis(self) -> tuple[str | None, str, Shape | None, bool]:
+        """What a worker needs to analyse as this daemon would: vocabulary, version, what to
+        fingerprint (the stories stage's shape, and whether only relevant articles)."""
         config_dir = self.settings.analysis.config_dir
         assert self.analyzer is not None
-        return str(config_dir) if config_dir else None, self.analyzer.version, self._shape
+        return (str(config_dir) if config_dir else None, self.analyzer.version, self._shape,
+                self._relevant_only)
 
     def _verdicts(self, entries: Sequence[Entry], done: Done) -> list[Analysed]:
         """Entries with a worker's verdicts and fingerprints."""

@@ -131,9 +131,16 @@ class StorySettings(_Section):
     signature comparison each. The threshold of 0.6 comes from judging the 2022-23 corpus:
     pairs between 0.5 and 0.6 were as often a series or a live blog quoting an article as a
     re-titled copy, pairs above 0.6 were copies (docs/story-sample-judged.md).
+
+    By default only articles about the talks are grouped (and those not analysed): the others
+    are kept for `monitor reanalyze` and pruned, and grouping them was half of a first poll's
+    store time. `monitor reanalyze` places an article in a story when it turns relevant.
     """
 
     enabled: bool = Field(True, description="group articles into stories after storing them")
+    scope: Literal["relevant", "all"] = Field(
+        "relevant",
+        description="which articles are grouped: relevant ones (and unanalysed), or all")
     shingle: int = Field(
         3, ge=1, le=8,
         description="words per shingle; 3 tells a retold sentence from a shared phrase")

@@ -68,10 +68,12 @@ def warm(config_dir: str | None, shape: Shape | None) -> None:
 
 
 def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entry],
-                    source: str | None, shape: Shape | None = None) -> Done | None:
+                    source: str | None, shape: Shape | None = None,
+                    relevant_only: bool = False) -> Done | None:
     """Verdicts for entries, and their fingerprints when the stories stage gives a shape.
 
-    None when this process's vocabulary is not the daemon's version.
+    With `relevant_only`, only entries not found irrelevant are fingerprinted: the stories
+    stage places no others. None when this process's vocabulary is not the daemon's version.
     """
     analyzer = _analyzer(config_dir)
     if analyzer.version != version:
@@ -87,7 +89,9 @@ def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entr
     prints: list[Fingerprint | None] = [None] * len(entries)
     if shape is not None:
         printer = _printer(shape)
-        for i, entry in enumerate(entries):
+        for i, (entry, judged) in enumerate(zip(entries, out, strict=True)):
+            if relevant_only and judged is not None and not judged[0]:
+                continue
             try:
                 prints[i] = printer(entry.title, entry.summary, entry.content)
             except Exception:  # the stage fingerprints it again, and logs what fails there
@@ -96,9 +100,10 @@ def analyse_entries(config_dir: str | None, version: str, entries: Sequence[Entr
 
 
 def parse_and_analyse(body: bytes, url: str, content_type: str | None, config_dir: str | None,
-                      version: str, shape: Shape | None) -> tuple[ParsedFeed, Done | None]:
+                      version: str, shape: Shape | None,
+                      relevant_only: bool = False) -> tuple[ParsedFeed, Done | None]:
     """A feed never read before: parse it and analyse all its entries in one trip to a worker."""
     parsed = parse_feed(body, url, content_type)
     if parsed.error or not parsed.entries:
         return parsed, None
-    return parsed, analyse_entries(config_dir, version, parsed.entries, url, shape)
+    return parsed, analyse_entries(config_dir, version, parsed.entries, url, shape, relevant_only)

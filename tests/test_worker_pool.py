@@ -98,5 +98,9 @@ def test_process_pool_stores_what_a_thread_stores(tmp_path: Path, sqlite_templat
         e.dispose()
     assert got[2] == got[1]
     articles = got[2]["articles"]
-    assert len(articles) == 13 and all(sig for _, _, _, _, _, sig, _ in articles.values())
+    assert len(articles) == 13
+    # Fingerprinted (and placed in a story) exactly when not found irrelevant (stories.scope).
+    assert all(bool(sig) == (relevant is not False)
+               for _, relevant, _, _, _, sig, _ in articles.values())
     assert any(relevant for _, relevant, *_ in articles.values())
+    assert any(relevant is False for _, relevant, *_ in articles.values())

@@ -162,6 +162,12 @@ def reanalyze_cmd(
             raise typer.Exit(2) from None
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
     resolver = Resolver(routes_of(settings), settings.alerts.max_age)
-    report = reanalyze(_engine(), load_analysis_stage(settings), resolver, utcnow(), start)
+    stories = None
+    if settings.stories.enabled:
+        from monitor.stories import StoryStage
+
+        stories = StoryStage(settings.stories)
+    report = reanalyze(_engine(), load_analysis_stage(settings), resolver, utcnow(), start,
+                       stories=stories)
     console.print(f"{report.articles} articles analysed again, {report.changed} changed, "
                   f"{report.events} new events", highlight=False)

@@ -24,6 +24,7 @@ class StoredText:
     entry: Entry
     fetched: datetime
     analysis: dict[str, Any] | None
+    story_id: int | None = None
 
 
 def _when() -> Any:
@@ -52,7 +53,8 @@ def load_articles(engine: Engine, ids: Sequence[int]) -> list[StoredText]:
                           canonical_url=a.canonical_url, title=a.title, summary=a.summary,
                           content=a.content, author=a.author, published=a.published_at,
                           content_hash=a.content_hash, language=a.language)
-            found[a.id] = StoredText(a.id, a.feed_id, feed_url, entry, a.fetched_at, a.analysis)
+            found[a.id] = StoredText(a.id, a.feed_id, feed_url, entry, a.fetched_at, a.analysis,
+                                     a.story_id)
         return [found[i] for i in ids if i in found]
 
 

@@ -48,6 +48,8 @@ class StoryStage:
     def __init__(self, settings: StorySettings) -> None:
         self.settings = settings
         self.shape = Shape.of(settings)  # the pipeline fingerprints in its workers with this
+        # The pipeline's workers fingerprint only the articles this stage will place.
+        self.relevant_only = settings.scope == "relevant"
         self._printer: Fingerprinter | None = None  # made when a worker did not fingerprint
 
     def fingerprint(self, entry: Entry) -> Fingerprint:
@@ -61,6 +63,9 @@ class StoryStage:
 
         The articles may come from several feeds (one transaction can store several polls).
         """
+        if self.relevant_only:
+            # An edit that turns irrelevant is left where it is: its story and buckets stay.
+            stored = [a for a in stored if a.relevant is not False]
         if not stored:
             return
         prints = [a.fingerprint if a.fingerprint is not None else self.fingerprint(a.entry)
