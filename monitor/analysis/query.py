@@ -244,6 +244,10 @@ class Near(Node):
     distance: int
 
     def spans(self, index: Index) -> Spans:
+        # Placing a side costs far more than testing it, and most documents hold one side at
+        # most: test the other side before placing either.
+        if not self.right.test(index):
+            return []
         left = [x for x in self.left.spans(index) if x[0] >= 0]
         if not left:
             return []
