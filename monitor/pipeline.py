@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +34,7 @@ from monitor.worker import (
     analyse_entries,
     parse_and_analyse,
     parse_feed,
+    serve,
     verdict,
 )
 
@@ -106,8 +108,26 @@ class ProcessPool(Executor):
         return self._pool is not None
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Run fn in a worker process."""
-        return (self._pool or self._start()).submit(fn, *args, **kwargs)
+        """Run fn in a worker process; a pool broken by a dead worker is replaced first."""
+        pool = self._pool or self._start()
+        try:
+            return pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            return self._replace(pool).submit(fn, *args, **kwargs)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """New workers for a pool one of whose workers died (OOM killer, a crash, a signal).
+
+        A ProcessPoolExecutor stays broken once a worker dies: without this every later parse
+        of a daemon that runs for months would fail.
+        """
+        with self._lock:
+            if self._pool is broken:
+                log.warning("parse: a worker process died; starting new workers")
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = _process_pool(self.workers, self.settings)
+            assert self._pool is not None
+            return self._pool
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop the workers, if any started."""
@@ -133,7 +153,7 @@ def _process_pool(workers: int, settings: Settings | None) -> ProcessPoolExecuto
         preload.append("monitor.worker_preload")
     ctx.set_forkserver_preload(preload)
     _no_main_rerun()
-    return ProcessPoolExecutor(workers, mp_context=ctx)
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=serve, initargs=(os.getpid(),))
 
 
 def _no_main_rerun() -> None:
@@ -203,15 +223,7 @@ class Pipeline:
         analysed: Done | None = None
         if result.kind == "ok" and result.body is not None:
             try:
-                if feed.body_hash is None and self._analyse_remote:
-                    # Never fetched before, so nothing of it is stored (the first success sets
-                    # body_hash): every entry is new, and one trip to a worker does it all.
-                    parsed, analysed = await self._in(
-                        self.parse_pool, parse_and_analyse, result.body, feed.url,
-                        result.content_type, *self._remote_analysis())
-                else:
-                    parsed = await self._in(self.parse_pool, parse_feed, result.body, feed.url,
-                                            result.content_type)
+                parsed, analysed = await self._parse(feed, result.body, result.content_type)
             except Exception as exc:  # a dead worker process must not stop the poll loop
                 parsed = ParsedFeed(None, None, None, (), error=f"parse: worker failed: {exc!r}")
             if parsed is not None and parsed.error:
@@ -230,6 +242,27 @@ class Pipeline:
         metrics.FETCH_SECONDS.observe(result.elapsed)
         metrics.ARTICLES.inc(report.new_articles)
         return report
+
+    async def _parse(self, feed: FeedRef, body: bytes,
+                     content_type: str | None) -> tuple[ParsedFeed, Done | None]:
+        """Parse in a worker (and analyse too, for a feed never read before)."""
+        try:
+            return await self._parse_once(feed, body, content_type)
+        except BrokenProcessPool:
+            # A worker died under this poll or another one: once more, on new workers.
+            return await self._parse_once(feed, body, content_type)
+
+    async def _parse_once(self, feed: FeedRef, body: bytes,
+                          content_type: str | None) -> tuple[ParsedFeed, Done | None]:
+        """One trip to the parse pool."""
+        if feed.body_hash is None and self._analyse_remote:
+            # Never fetched before, so nothing of it is stored (the first success sets
+            # body_hash): every entry is new, and one trip to a worker does it all.
+            done: tuple[ParsedFeed, Done | None] = await self._in(
+                self.parse_pool, parse_and_analyse, body, feed.url, content_type,
+                *self._remote_analysis())
+            return done
+        return await self._in(self.parse_pool, parse_feed, body, feed.url, content_type), None
 
     async def _new_entries(self, feed: FeedRef, parsed: ParsedFeed | None,
                            analysed: Done | None = None) -> tuple[dict[str, str], list[Analysed]]:

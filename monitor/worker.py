@@ -7,6 +7,11 @@ store (SQLAlchemy, the models): workers stay small and start fast.
 from __future__ import annotations
 
 import logging
+import os
+import select
+import signal
+import threading
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +29,44 @@ Verdict = tuple[bool, float, dict[str, Any]] | None
 # What a worker's analysis of some entries gives back: their verdicts and their fingerprints.
 Done = tuple[list[Verdict], list[Fingerprint | None]]
 
+
+
+def serve(daemon_pid: int) -> None:
+    """Start-up of every parse worker: Ctrl-C is the daemon's to handle, and die with it.
+
+    Ctrl-C signals the whole process group; the daemon stops its workers itself. A worker's
+    parent is the forkserver, not the daemon, and neither notices a daemon killed by SIGKILL
+    or the OOM killer: the workers (which hold the forkserver's liveness pipe) would wait on
+    their queue for ever, and keep the forkserver alive with them.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(daemon_pid,), name="exit-with-daemon",
+                     daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    """Exit this process as soon as process `pid` has ended."""
+    try:
+        fd = os.pidfd_open(pid)  # Linux 5.3+: readable once the process ends, no polling
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    else:
+        while os.getppid() != 1 and _alive(pid):
+            time.sleep(2)
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process exists (a PID reused meanwhile keeps a worker until it ends too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:

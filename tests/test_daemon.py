@@ -20,6 +20,9 @@ def test_sigterm_stops_cleanly(db_url: str, engine: Engine, tmp_path: Path,
     config = write_config(tmp_path / "m.toml", db_url, [url])
     with DaemonProcess(config, tmp_path / "d.log") as daemon:
         wait_until(lambda: counts(engine)[0] == 5, 60, "the feed to be stored")
+        # `monitor run` became the lean daemon process, same PID (so signals reach it).
+        cmdline = Path(f"/proc/{daemon.proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[1:3] == [b"-P", b"-m"] and cmdline[3] == b"monitor.serve"
         daemon.signal(signal.SIGTERM)
         assert daemon.wait(15) == 0, daemon.output()
     assert "daemon: stopped" in daemon.output()

@@ -8,6 +8,11 @@ first read parsed and analysed in one trip, and later reads checked against the 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +109,76 @@ def test_process_pool_stores_what_a_thread_stores(tmp_path: Path, sqlite_templat
                for _, relevant, _, _, _, sig, _ in articles.values())
     assert any(relevant for _, relevant, *_ in articles.values())
     assert any(relevant is False for _, relevant, *_ in articles.values())
+
+
+def _worker_pids(pool: ProcessPool, n: int = 8) -> set[int]:
+    """The pids of the pool's workers, as jobs report them."""
+    return {pool.submit(os.getpid).result(timeout=60) for _ in range(n)}
+
+
+def _gone(pids: set[int], timeout: float) -> bool:
+    """Whether all these processes end within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{p}").exists() for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_dead_worker_is_replaced_and_ctrl_c_spares_workers(tmp_path: Path, sqlite_template: Path,
+                                                          feed_server: FeedServer,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """SIGINT leaves workers alone; SIGKILL of one gives new workers and the poll still stores."""
+    monkeypatch.setenv(PRELOAD_ENV, "")
+    path = tmp_path / "m.db"
+    path.write_bytes(sqlite_template.read_bytes())
+    engine = make_engine(f"sqlite:///{path}")
+    settings = settings_for(str(engine.url), parse_workers=2)
+    pool = make_parse_pool(2, settings)
+    assert isinstance(pool, ProcessPool)
+    try:
+        first = _worker_pids(pool)
+        for pid in first:
+            os.kill(pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole group
+        assert _worker_pids(pool) <= first  # the same workers still answer
+        assert not _gone(first, 0.5)
+        os.kill(min(first), signal.SIGKILL)
+        add(engine, feed_server.add("/a.xml", rss(_items(HOSTS[0], TITLE))))
+        # The pool breaks under this poll (or just before it): it retries on new workers.
+        (report,) = poll_all(settings, engine, load_analysis_stage(settings),
+                             stages=after_store_stages(settings, engine), parse_pool=pool)
+        assert report.error is None and report.new_articles == 4, report
+        assert "a worker process died; starting new workers" in caplog.text
+        assert _gone(first, 15)  # the broken pool's other worker is gone too
+    finally:
+        pool.shutdown()
+        engine.dispose()
+
+
+DAEMON = """
+import os, sys, time
+from monitor.pipeline import make_parse_pool
+pool = make_parse_pool(2)
+pids = {pool.submit(os.getpid).result(timeout=60) for _ in range(8)}
+print(" ".join(map(str, sorted(pids))), flush=True)
+time.sleep(120)
+"""
+
+
+def test_workers_do_not_outlive_a_killed_daemon() -> None:
+    """SIGKILL of the process that made the pool: its workers (and so the forkserver) exit."""
+    proc = subprocess.Popen([sys.executable, "-c", DAEMON], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        workers = {int(p) for p in proc.stdout.readline().split()}
+        assert workers and proc.pid not in workers
+        server = {int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                  for p in workers}
+        proc.kill()
+        proc.wait()
+        assert _gone(workers | server, 15), "orphaned parse workers"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -8,13 +8,13 @@ imported in the command that uses it, and `monitor poll` loads no module it does
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+from monitor.logs import setup_logging
 
 if TYPE_CHECKING:
     from monitor.settings import Settings
@@ -61,35 +61,6 @@ def settings_with_server(host: str | None, port: int | None) -> Settings:
     if port is not None:
         settings.server.port = port
     return settings
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per log line with fixed keys."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Render the record."""
-        data = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
-                "logger": record.name, "message": record.getMessage()}
-        for key in ("feed_id", "url", "stage"):
-            if hasattr(record, key):
-                data[key] = getattr(record, key)
-        if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False)
-
-
-def setup_logging(settings: Settings, fmt: str | None = None) -> None:
-    """Configure the root logger once, from settings and the --log-format switch."""
-    handler = logging.StreamHandler(sys.stderr)
-    if (fmt or settings.log.format) == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log.level)
-    for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors.default", "apscheduler.scheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @app.callback()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, settings_with_server, state
+from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, state
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -19,16 +21,14 @@ if TYPE_CHECKING:
 @app.command("run")
 def run(host: HostOpt = None, port: PortOpt = None) -> None:
     """Run the daemon: poll due feeds, deliver alerts, serve the API; stops on SIGTERM."""
-    from monitor.api.server import server_hook
-    from monitor.daemon import Daemon
-    from monitor.wiring import after_store_stages, daemon_jobs, load_analysis_stage
+    from monitor.serve import exec_argv
 
-    settings = settings_with_server(host, port)
-    daemon = Daemon(settings, analyzer=load_analysis_stage(settings))
-    daemon.after_store = after_store_stages(settings, daemon.engine)
-    daemon.extra_jobs = daemon_jobs(settings, daemon.engine)
-    daemon.server = server_hook(settings, liveness=daemon.alive)
-    asyncio.run(daemon.run())
+    state.settings()  # a bad config is reported here, in the command line's words
+    argv = exec_argv(str(state.config) if state.config else None, state.log_format, host, port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The daemon continues in this process (same PID) without the command line's modules.
+    os.execv(argv[0], argv)
 
 
 @app.command("poll")
