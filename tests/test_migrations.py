@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from typing import Any
@@ -15,6 +16,7 @@ import monitor.store.models  # noqa: F401  (registers every table)
 from monitor.errors import SchemaNotAtHead
 from monitor.store.db import (
     HEAD,
+    PAGE_SIZE,
     alembic_config,
     current_revision,
     head_revision,
@@ -61,6 +63,21 @@ def test_upgrade_builds_an_empty_store(tmp_path: Any) -> None:
     assert current_revision(engine) == head_revision()
     require_head(engine)
     engine.dispose()
+
+
+def test_new_sqlite_store_has_8k_pages_and_old_ones_keep_theirs(tmp_path: Any) -> None:
+    """New files get PAGE_SIZE pages (WAL); a store made with 4 KB pages opens and keeps them."""
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+    upgrade(f"sqlite:///{tmp_path / 'new.db'}")
+    for path, size in ((tmp_path / "new.db", PAGE_SIZE), (old, 4096)):
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == size
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        engine.dispose()
+    assert PAGE_SIZE == 8192
 
 
 def test_store_behind_head_is_refused(tmp_path: Any) -> None:
