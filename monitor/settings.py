@@ -58,7 +58,8 @@ class DatabaseSettings(_Section):
     """Where the store lives."""
 
     url: str = Field("sqlite:///data/monitor.db", description="SQLAlchemy URL of the store")
-    echo: bool = Field(False, description="log every SQL statement")
+    echo: bool = Field(
+        False, description="log the SQL statements SQLAlchemy runs (not the bulk ones sent to the driver)")
 
 
 class FeedSettings(_Section):

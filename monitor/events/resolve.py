@@ -57,6 +57,9 @@ class _Batch:
     terms_alert: dict[int | None, bool] = field(default_factory=lambda: defaultdict(bool))
     terms_articles: dict[int | None, list[Observation]] = field(
         default_factory=lambda: defaultdict(list))
+    # Evidence rows, written in one statement each at the end (nothing reads them before).
+    mentions: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Resolver:
             for t in obs.terms:
                 self._term(s, obs, t.key, t.proposer, t.stance, t.attributes, t.evidence, only,
                            now, batch, fresh)
+        facts.add_round_mentions(s, batch.mentions)
+        facts.add_term_evidence(s, batch.evidence)
         return self._events(s, batch, now)
 
     def _round(self, s: Session, obs: Observation, m: Mention, now: datetime, batch: _Batch,
@@ -97,7 +102,9 @@ class Resolver:
             after = advanced(known, m)
             if after != known:
                 facts.save_round(s, after, now, obs.article_id)
-        facts.add_round_mention(s, known.id, obs.article_id, m.evidence, m.status, m.date, now)
+        batch.mentions.append({"round_id": known.id, "article_id": obs.article_id,
+                               "sentence": m.evidence, "status": m.status,
+                               "mention_date": m.date, "seen_at": now})
         batch.alert[known.id] |= fresh
         if obs not in batch.articles[known.id]:
             batch.articles[known.id].append(obs)
@@ -110,7 +117,8 @@ class Resolver:
         seen_before = facts.term_seen(s, key, proposer)
         fact, created = facts.upsert_term(
             s, TermFact(0, key, proposer, round_id, stance, dict(attributes), evidence), now)
-        facts.add_term_evidence(s, fact.id, obs.article_id, evidence, stance, now)
+        batch.evidence.append({"term_id": fact.id, "article_id": obs.article_id,
+                               "sentence": evidence, "stance": stance, "seen_at": now})
         if created and (not seen_before or round_id is not None):
             batch.new_terms[round_id].append(fact)
             batch.terms_alert[round_id] |= fresh

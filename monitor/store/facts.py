@@ -94,13 +94,13 @@ def save_round(s: Session, fact: RoundFact, now: datetime, article_id: int) -> N
     s.flush()
 
 
-def add_round_mention(s: Session, round_id: int, article_id: int, sentence: str, status: str,
-                      mention_date: date | None, now: datetime) -> None:
-    """Evidence of a round; one per article and round."""
-    s.execute(dialect_insert(s)(RoundMention).values(
-        round_id=round_id, article_id=article_id, sentence=sentence[:2000], status=status,
-        mention_date=mention_date, seen_at=now).on_conflict_do_nothing(
-        index_elements=["round_id", "article_id"]))
+def add_round_mentions(s: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Evidence of rounds (round_id, article_id, sentence, status, mention_date, seen_at), one
+    per article and round, later copies ignored: one statement for a whole batch."""
+    if rows:
+        s.execute(dialect_insert(s)(RoundMention).on_conflict_do_nothing(
+            index_elements=["round_id", "article_id"]),
+            [{**r, "sentence": r["sentence"][:2000]} for r in rows])
 
 
 def term_identity(key: str, proposer: str | None, round_id: int | None) -> str:
@@ -137,12 +137,13 @@ def _with_id(fact: TermFact, term_id: int) -> TermFact:
                     fact.attributes, fact.evidence)
 
 
-def add_term_evidence(s: Session, term_id: int, article_id: int, sentence: str, stance: str,
-                      now: datetime) -> None:
-    """Evidence of a term; one per article and term."""
-    s.execute(dialect_insert(s)(TermEvidence).values(
-        term_id=term_id, article_id=article_id, sentence=sentence[:2000], stance=stance,
-        seen_at=now).on_conflict_do_nothing(index_elements=["term_id", "article_id"]))
+def add_term_evidence(s: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Evidence of terms (term_id, article_id, sentence, stance, seen_at), one per article and
+    term, later copies ignored: one statement for a whole batch."""
+    if rows:
+        s.execute(dialect_insert(s)(TermEvidence).on_conflict_do_nothing(
+            index_elements=["term_id", "article_id"]),
+            [{**r, "sentence": r["sentence"][:2000]} for r in rows])
 
 
 def round_terms(s: Session, round_id: int, limit: int = 50) -> list[TermFact]:

@@ -134,3 +134,14 @@ def test_concurrent_resolvers_alert_one_round_once(facts: Facts) -> None:
     assert errors == []
     assert len(facts.rounds()) == 1
     assert len(facts.events("round.new")) == 1
+
+
+def test_evidence_is_one_row_per_article_even_when_repeated_in_a_batch(facts: Facts) -> None:
+    """An article naming a round twice and a term twice, stored twice in one batch: one row each."""
+    same = facts.article(NOW, [rnd("Istanbul", "Turkey", "2022-03-29", "held")] * 2,
+                         [term("ceasefire"), term("ceasefire")])
+    facts.apply([same, same])
+    with Session(facts.engine) as s:
+        assert len(s.exec(select(RoundMention)).all()) == 1
+        assert len(s.exec(select(TermEvidence)).all()) == 1
+        assert len(s.exec(select(Term)).all()) == 1
