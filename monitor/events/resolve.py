@@ -114,9 +114,12 @@ class Resolver:
               attributes: dict[str, object], evidence: str, round_id: int | None,
               now: datetime, batch: _Batch, fresh: bool) -> None:
         """Record one term; note it when the (key, proposer) or this round sees it first."""
-        seen_before = facts.term_seen(s, key, proposer)
+        known = facts.find_term(s, key, proposer, round_id)
+        # A stored term of this identity means the (key, proposer) was seen: no second query.
+        seen_before = known is not None or facts.term_seen(s, key, proposer)
         fact, created = facts.upsert_term(
-            s, TermFact(0, key, proposer, round_id, stance, dict(attributes), evidence), now)
+            s, TermFact(0, key, proposer, round_id, stance, dict(attributes), evidence), now,
+            known)
         batch.evidence.append({"term_id": fact.id, "article_id": obs.article_id,
                                "sentence": evidence, "stance": stance, "seen_at": now})
         if created and (not seen_before or round_id is not None):

@@ -115,16 +115,29 @@ def term_seen(s: Session, key: str, proposer: str | None) -> bool:
     return s.exec(stmt.limit(1)).first() is not None
 
 
-def upsert_term(s: Session, fact: TermFact, now: datetime) -> tuple[TermFact, bool]:
-    """Record a term; return it with its id and whether it is new."""
-    ident = term_identity(fact.key, fact.proposer, fact.round_id)
-    new_id = s.execute(dialect_insert(s)(Term).values(
-        identity=ident, key=fact.key, proposer=fact.proposer, round_id=fact.round_id,
-        stance=fact.stance, attributes=fact.attributes, first_seen_at=now, updated_at=now,
-    ).on_conflict_do_nothing(index_elements=["identity"]).returning(col(Term.id))).scalar()
-    if new_id is not None:
-        return _with_id(fact, int(new_id)), True
-    row = s.exec(select(Term).where(Term.identity == ident)).one()
+def find_term(s: Session, key: str, proposer: str | None, round_id: int | None) -> Term | None:
+    """The stored term of this identity, if any."""
+    ident = term_identity(key, proposer, round_id)
+    return s.exec(select(Term).where(Term.identity == ident)).first()
+
+
+def upsert_term(s: Session, fact: TermFact, now: datetime,
+                row: Term | None = None) -> tuple[TermFact, bool]:
+    """Record a term; return it with its id and whether it is new.
+
+    `row` is the stored term of this identity when the caller has just looked it up (most
+    terms an article gives are known ones: one statement, not an insert that does nothing
+    and a look-up after it).
+    """
+    if row is None:
+        ident = term_identity(fact.key, fact.proposer, fact.round_id)
+        new_id = s.execute(dialect_insert(s)(Term).values(
+            identity=ident, key=fact.key, proposer=fact.proposer, round_id=fact.round_id,
+            stance=fact.stance, attributes=fact.attributes, first_seen_at=now, updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["identity"]).returning(col(Term.id))).scalar()
+        if new_id is not None:
+            return _with_id(fact, int(new_id)), True
+        row = s.exec(select(Term).where(Term.identity == ident)).one()
     row.stance, row.updated_at = fact.stance, now
     row.attributes = {**row.attributes, **fact.attributes}
     assert row.id is not None
