@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from monitor.errors import StoreLocked
-from monitor.fetcher import Fetcher
+from monitor.fetchproc import FetchProcess, make_fetcher
 from monitor.pipeline import AfterStore, AnalyzerLike, Pipeline, make_parse_pool, utcnow
 from monitor.settings import Settings
 from monitor.store.articles import prune_irrelevant
@@ -112,6 +112,8 @@ class Daemon:
     owner: str = field(default_factory=owner_id)
     # Serves the API in this loop until the stop event is set (monitor.api.server).
     server: Callable[[asyncio.Event], Awaitable[None]] | None = None
+    # Forked before the loop started (monitor.serve); they fetch a share of the hosts.
+    fetch_processes: list[FetchProcess] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """Open the store; refuse a schema that is not at head."""
@@ -191,7 +193,7 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop)
         sync_config_feeds(self.engine, self.settings.feeds, self.clock())
-        fetcher = Fetcher(self.settings.fetch)
+        fetcher = make_fetcher(self.settings.fetch, self.fetch_processes)
         pipeline = Pipeline(self.engine, self.settings, fetcher, self.owner, self.analyzer,
                             parse_pool=make_parse_pool(self.settings.fetch.parse_workers,
                                                        self.settings),

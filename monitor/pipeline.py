@@ -359,8 +359,8 @@ class Pipeline:
         for w, outcome in zip(writes, outcomes, strict=True):
             if not isinstance(outcome, Exception):
                 _log_failure(w.feed, w.result)
-        for (_, fut), outcome in zip(batch, outcomes, strict=True):
-            loop.call_soon_threadsafe(_settle, fut, outcome)
+        # One wake-up of the loop for the group, not one a poll (each is a write to its pipe).
+        loop.call_soon_threadsafe(_settle, [fut for _, fut in batch], outcomes)
 
     def _write(self, s: Session, writes: Sequence[Write]) -> list[PollReport]:
         """New entries, the stages after them and the feeds' new state, in the caller's tx."""
@@ -433,14 +433,16 @@ GROUP_ARTICLES = 500
 GROUP_POLLS = 200
 
 
-def _settle(fut: asyncio.Future[PollReport], outcome: PollReport | Exception) -> None:
-    """Hand a writer-thread outcome to the poll awaiting it (unless it was cancelled)."""
-    if fut.done():
-        return
-    if isinstance(outcome, Exception):
-        fut.set_exception(outcome)
-    else:
-        fut.set_result(outcome)
+def _settle(futs: list[asyncio.Future[PollReport]],
+            outcomes: list[PollReport | Exception]) -> None:
+    """Hand the writer thread's outcomes to the polls awaiting them (unless cancelled)."""
+    for fut, outcome in zip(futs, outcomes, strict=True):
+        if fut.done():
+            continue
+        if isinstance(outcome, Exception):
+            fut.set_exception(outcome)
+        else:
+            fut.set_result(outcome)
 
 
 def _log_failure(feed: FeedRef, result: FetchResult) -> None:

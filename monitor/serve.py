@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from monitor.daemon import Daemon
+    from monitor.fetchproc import FetchProcess
     from monitor.settings import Settings
 
 
-def build_daemon(settings: Settings) -> Daemon:
+def build_daemon(settings: Settings, fetch_processes: list[FetchProcess] | None = None) -> Daemon:
     """The daemon of these settings: analysis, after-store stages, jobs and the API server."""
     from monitor.api.server import server_hook
     from monitor.daemon import Daemon
     from monitor.wiring import after_store_stages, daemon_jobs, load_analysis_stage
 
-    daemon = Daemon(settings, analyzer=load_analysis_stage(settings))
+    daemon = Daemon(settings, analyzer=load_analysis_stage(settings),
+                    fetch_processes=fetch_processes or [])
     daemon.after_store = after_store_stages(settings, daemon.engine)
     daemon.extra_jobs = daemon_jobs(settings, daemon.engine)
     daemon.server = server_hook(settings, liveness=daemon.alive)
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     import asyncio
 
     from monitor.errors import MonitorError
+    from monitor.fetchproc import start_processes
     from monitor.logs import setup_logging
     from monitor.settings import load_settings
 
@@ -65,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
             settings.server.host = args.host
         if args.port is not None:
             settings.server.port = args.port
-        asyncio.run(build_daemon(settings).run())
+        # Forked first, while this process has no thread and no event loop (monitor.fetchproc).
+        procs = start_processes(settings.fetch)
+        asyncio.run(build_daemon(settings, procs).run())
     except MonitorError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return 2

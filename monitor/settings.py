@@ -105,6 +105,11 @@ class FetchSettings(_Section):
     parse_workers: int = Field(
         0, ge=0, description="parser processes; 0 = one per core, 1 = a thread in the daemon"
     )
+    processes: int = Field(
+        1, ge=0, le=8,
+        description="processes that fetch beside the daemon, each for its share of the hosts; "
+                    "0 = the daemon fetches alone",
+    )
 
 
 class SchedulerSettings(_Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from monitor.cli.app import app
@@ -10,6 +11,17 @@ from monitor.errors import MonitorError
 
 def main() -> None:
     """Entry point: run the app, turning known errors into one line on stderr and exit 2."""
+    try:
+        _run()
+    finally:
+        # Python's last collection at exit walks every object SQLAlchemy and pydantic made:
+        # 0.17 s of each command's wall time. Frozen objects are skipped; nothing is lost
+        # (files and connections are closed as before, atexit handlers still run).
+        gc.freeze()
+
+
+def _run() -> None:
+    """Run the app and exit with its code."""
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting with it.
         code = app(standalone_mode=False)

@@ -15,6 +15,7 @@ from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, state
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from monitor.fetchproc import FetchProcess
     from monitor.values import PollReport
 
 
@@ -37,11 +38,14 @@ def poll(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Poll all (or the chosen) enabled feeds once, now, then print a summary."""
+    from monitor.fetchproc import start_processes
     from monitor.pipeline import utcnow
     from monitor.store.db import make_engine, require_head
     from monitor.store.feeds import list_feeds, sync_config_feeds
 
     settings = state.settings()
+    # Forked before the store opens and before any thread or event loop (monitor.fetchproc).
+    procs = start_processes(settings.fetch)
     engine = make_engine(settings.database.url)
     require_head(engine)
     sync_config_feeds(engine, settings.feeds, utcnow())
@@ -55,19 +59,20 @@ def poll(
             err_console.print(f"monitor: no such feed: {', '.join(missing)}")
             raise typer.Exit(2)
         ids = [known[k] for k in feeds]
-    reports = asyncio.run(_poll_once(engine, ids, quiet))
+    reports = asyncio.run(_poll_once(engine, ids, quiet, procs))
     _summary(reports)
     engine.dispose()
     if reports and all(r.error for r in reports):
         raise typer.Exit(1)
 
 
-async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool) -> list[PollReport]:
+async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool,
+                     procs: list[FetchProcess]) -> list[PollReport]:
     """Lease the feeds, poll them with a progress bar, release what was not polled."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from monitor.daemon import owner_id, poll_batch
-    from monitor.fetcher import Fetcher
+    from monitor.fetchproc import make_fetcher
     from monitor.pipeline import Pipeline, make_parse_pool, utcnow
     from monitor.store.feeds import claim_feeds, release_feeds
     from monitor.wiring import after_store_stages, load_analysis_stage
@@ -76,7 +81,7 @@ async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool) -> list
     owner = owner_id()
     refs = claim_feeds(engine, owner, utcnow(), settings.scheduler.lease, limit=1_000_000,
                        ids=ids, due_only=False)
-    fetcher = Fetcher(settings.fetch)
+    fetcher = make_fetcher(settings.fetch, procs)
     pipeline = Pipeline(engine, settings, fetcher, owner, load_analysis_stage(settings),
                         parse_pool=make_parse_pool(settings.fetch.parse_workers, settings),
                         after_store=after_store_stages(settings, engine))

@@ -1,0 +1,162 @@
+"""Fetch processes: the same outcomes as fetching alone, per-host limits kept, deaths survived."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.fetchproc import FetchProcess
+from monitor.settings import FetchSettings
+from tests.feedserver import FeedServer, Route, make_items, rss
+
+DRIVER = Path(__file__).with_name("fetch_driver.py")
+
+
+def _drive(tmp_path: Path, spec: dict[str, Any],
+           timeout: float = 60) -> tuple[list[int], dict[str, Any], str]:
+    """Run the driver to its end: (fetch process pids, its report, its stderr)."""
+    path = tmp_path / f"spec{time.monotonic_ns()}.json"
+    path.write_text(json.dumps(spec))
+    done = subprocess.run([sys.executable, str(DRIVER), str(path)], capture_output=True, text=True,
+                          timeout=timeout, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.strip().splitlines()
+    return json.loads(first)["pids"], json.loads(second), done.stderr
+
+
+class Concurrency:
+    """A route handler that holds each request a while and records the most in flight at once."""
+
+    def __init__(self, body: bytes, hold: float) -> None:
+        self.body, self.hold = body, hold
+        self.now = self.most = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, _request: object) -> tuple[int, dict[str, str], bytes]:
+        """Answer 200 with the body after `hold` seconds."""
+        with self._lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(self.hold)
+        with self._lock:
+            self.now -= 1
+        return 200, {"Content-Type": "application/rss+xml"}, self.body
+
+
+@pytest.fixture
+def servers() -> Any:
+    """Three origins (three loopback ports) serving the same routes."""
+    started = [FeedServer() for _ in range(3)]
+    for s in started:
+        s.start()
+    yield started
+    for s in started:
+        s.stop()
+
+
+def _routes(server: FeedServer) -> list[dict[str, Any]]:
+    """Feeds of every kind on one origin: new, 304, gone, failing, moved, gzip, not a feed."""
+    body = rss(make_items("p", 3))
+    feeds = [{"url": server.add(f"/ok{i}.xml", body)} for i in range(6)]
+    feeds.append({"url": server.add("/gz.xml", Route(body, gzip=True))})
+    etag = '"' + __import__("hashlib").sha1(body).hexdigest()[:16] + '"'
+    feeds.append({"url": server.add("/same.xml", body), "etag": etag})
+    feeds.append({"url": server.add("/gone.xml", Route(b"", status=410))})
+    feeds.append({"url": server.add("/err.xml", Route(b"oops", status=500))})
+    server.add("/new-home.xml", body)
+    feeds.append({"url": server.add("/moved.xml", Route(
+        b"", status=301, headers={"Location": server.url("/new-home.xml")}))})
+    feeds.append({"url": server.add("/page.html", Route(b"<html>hi</html>",
+                                                        content_type="text/html"))})
+    return feeds
+
+
+def test_outcomes_are_those_of_fetching_alone(tmp_path: Path, servers: list[FeedServer]) -> None:
+    """Every kind of answer comes back from a fetch process as the daemon's own fetcher names it."""
+    feeds = [f for s in servers for f in _routes(s)]
+    settings = {"concurrency": 6, "per_host": 2}
+    pids, shared, _ = _drive(tmp_path, {"settings": {**settings, "processes": 1}, "feeds": feeds})
+    none, alone, _ = _drive(tmp_path, {"settings": {**settings, "processes": 0}, "feeds": feeds})
+    assert len(pids) == 1 and none == []
+    assert shared["placed"]["remote"] > 0  # the fetch process did take a share
+    assert alone["placed"] == {}
+    assert shared["results"] == alone["results"]
+    kinds = {r["kind"] for r in shared["results"]}
+    assert {"ok", "not_modified", "gone", "server_error"} <= kinds
+    moved = [r for r in shared["results"] if r["moved_to"]]
+    assert len(moved) == 3 and all(r["moved_to"].endswith("/new-home.xml") for r in moved)
+
+
+def test_per_host_limit_holds_across_processes(tmp_path: Path, servers: list[FeedServer]) -> None:
+    """With two fetch processes and the daemon, one host never has more than per_host requests."""
+    body = rss(make_items("h", 2))
+    gates = [Concurrency(body, 0.05) for _ in servers]
+    feeds = [{"url": s.add(f"/slow{i}.xml", Route(handler=gate))}
+             for s, gate in zip(servers, gates, strict=True) for i in range(12)]
+    _pids, report, _ = _drive(tmp_path, {"settings": {"concurrency": 12, "per_host": 2,
+                                                      "processes": 2}, "feeds": feeds})
+    assert [r["kind"] for r in report["results"]] == ["ok"] * len(feeds)
+    assert [g.most for g in gates] == [2, 2, 2]
+
+
+def test_a_dead_fetch_process_loses_no_fetch(tmp_path: Path, servers: list[FeedServer]) -> None:
+    """SIGKILL of the fetch process mid-poll: the fetches it held are done again by the daemon."""
+    body = rss(make_items("k", 2))
+    gate = Concurrency(body, 0.5)
+    feeds = [{"url": s.add(f"/held{i}.xml", Route(handler=gate))} for s in servers
+             for i in range(4)]
+    pids, report, err = _drive(tmp_path, {"settings": {"concurrency": 12, "per_host": 4,
+                                                       "processes": 1},
+                                          "feeds": feeds, "kill_after": 0.2})
+    assert report["placed"]["remote"] > 0
+    assert [r["kind"] for r in report["results"]] == ["ok"] * len(feeds)
+    assert f"fetch process {pids[0]} stopped" in err
+    # Those the fetch process held were asked twice: once by it, once again by the daemon.
+    assert sum(len(s.requests) for s in servers) > len(feeds)
+
+
+def test_fetch_processes_exit_when_the_daemon_dies(tmp_path: Path) -> None:
+    """A SIGKILLed daemon leaves no fetch process behind: each sees its socket close and exits."""
+    path = tmp_path / "hang.json"
+    path.write_text(json.dumps({"settings": {"processes": 2}, "feeds": [], "hang": True}))
+    proc = subprocess.Popen([sys.executable, str(DRIVER), str(path)], stdout=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).parent.parent)
+    assert proc.stdout is not None
+    pids = json.loads(proc.stdout.readline())["pids"]
+    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in pids)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_no_fork_while_threads_run() -> None:
+    """A process with threads does not fork (a lock held by another thread would stay held)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert FetchProcess.start(FetchSettings(processes=1)) is None
+    finally:
+        stop.set()
+        thread.join()
+    assert os.getpid() > 0
