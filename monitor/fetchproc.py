@@ -63,7 +63,10 @@ class FetchProcess:
             log.info("fetch: not forking a fetch process (threads are running); fetching here")
             return None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        gc.freeze()  # the collector would otherwise write to every shared page, copying it
+        # Objects that exist now stay out of the collector in both processes: a collection
+        # writes to every object it visits, and a page written by either process stops being
+        # shared (the parent's first collection after the fork would copy them all).
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child; its work is tested through its socket
             code = 0
@@ -78,7 +81,6 @@ class FetchProcess:
                 code = 1
             finally:
                 os._exit(code)
-        gc.unfreeze()
         theirs.close()
         _STARTED.append(ours)
         return cls(pid, ours, settings.deadline)
@@ -303,10 +305,13 @@ class SharedFetcher:
             await remote.aclose()
 
 
-def start_processes(settings: FetchSettings) -> list[FetchProcess]:
-    """The `fetch.processes` fetch processes, forked now (none where fork is unsafe)."""
+def start_processes(settings: FetchSettings, default: int) -> list[FetchProcess]:
+    """The `fetch.processes` fetch processes (`default` when unset), forked now.
+
+    None are forked where fork is unsafe (see FetchProcess.start).
+    """
     procs = []
-    for _ in range(settings.processes):
+    for _ in range(default if settings.processes is None else settings.processes):
         proc = FetchProcess.start(settings)
         if proc is None:
             break

@@ -68,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             settings.server.host = args.host
         if args.port is not None:
             settings.server.port = args.port
-        # Forked first, while this process has no thread and no event loop (monitor.fetchproc).
-        procs = start_processes(settings.fetch)
+        # None unless configured: each costs 15-25 MB for as long as the daemon runs, and a
+        # daemon polls a tick's batch at a time. Forked first, while this process has no
+        # thread and no event loop (monitor.fetchproc).
+        procs = start_processes(settings.fetch, default=0)
         asyncio.run(build_daemon(settings, procs).run())
     except MonitorError as exc:
         print(f"monitor: {exc}", file=sys.stderr)

@@ -105,10 +105,10 @@ class FetchSettings(_Section):
     parse_workers: int = Field(
         0, ge=0, description="parser processes; 0 = one per core, 1 = a thread in the daemon"
     )
-    processes: int = Field(
-        1, ge=0, le=8,
-        description="processes that fetch beside the daemon, each for its share of the hosts; "
-                    "0 = the daemon fetches alone",
+    processes: int | None = Field(
+        None, ge=0, le=8,
+        description="processes that fetch beside the poller, each taking a share of the fetches; "
+                    "unset = 1 for `monitor poll`, 0 for the daemon (each costs 15-25 MB)",
     )
 
 

@@ -28,7 +28,7 @@ def main() -> None:
     with open(sys.argv[1]) as fh:
         spec: dict[str, Any] = json.load(fh)
     settings = FetchSettings(**spec["settings"])
-    procs = start_processes(settings)
+    procs = start_processes(settings, default=0)
     print(json.dumps({"pids": [p.pid for p in procs]}), flush=True)
     if spec.get("hang"):
         signal.pause()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -15,7 +16,10 @@ import pytest
 
 from monitor.fetchproc import FetchProcess
 from monitor.settings import FetchSettings
+from monitor.store.db import make_engine
+from tests.daemon_proc import DaemonProcess, wait_until, write_config
 from tests.feedserver import FeedServer, Route, make_items, rss
+from tests.helpers import counts
 
 DRIVER = Path(__file__).with_name("fetch_driver.py")
 
@@ -160,3 +164,36 @@ def test_no_fork_while_threads_run() -> None:
         stop.set()
         thread.join()
     assert os.getpid() > 0
+
+
+def _children(pid: int) -> list[int]:
+    """The direct children of a process."""
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+@pytest.mark.parametrize("stop", ["sigterm", "sigkill"])
+def test_daemon_with_a_fetch_process(stop: str, sqlite_url: str, tmp_path: Path,
+                                     feed_server: FeedServer) -> None:
+    """`monitor run` with fetch.processes = 1 stores every feed, and its fetch process ends with it."""
+    urls = [feed_server.add(f"/d{k}.xml", rss(make_items(f"d{k}", 4))) for k in range(12)]
+    config = write_config(tmp_path / "m.toml", sqlite_url, urls)
+    engine = make_engine(sqlite_url)
+    with DaemonProcess(config, tmp_path / "d.log", env={"MONITOR_FETCH_PROCESSES": "1"}) as daemon:
+        wait_until(lambda: counts(engine)[0] == 48, 60, "every feed to be stored")
+        own = Path(f"/proc/{daemon.proc.pid}/cmdline").read_bytes()
+        fetchers = [k for k in _children(daemon.proc.pid)
+                    if Path(f"/proc/{k}/cmdline").read_bytes() == own]
+        assert len(fetchers) == 1  # forked, so it runs the daemon's own command line
+        if stop == "sigterm":
+            daemon.signal(signal.SIGTERM)
+            assert daemon.wait(15) == 0, daemon.output()
+        else:
+            daemon.kill()
+    deadline = time.monotonic() + 10
+    while _alive(fetchers[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(fetchers[0])
+    engine.dispose()

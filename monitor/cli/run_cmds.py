@@ -44,8 +44,9 @@ def poll(
     from monitor.store.feeds import list_feeds, sync_config_feeds
 
     settings = state.settings()
+    # One pass over every feed, where wall time counts: one fetch process unless configured.
     # Forked before the store opens and before any thread or event loop (monitor.fetchproc).
-    procs = start_processes(settings.fetch)
+    procs = start_processes(settings.fetch, default=1)
     engine = make_engine(settings.database.url)
     require_head(engine)
     sync_config_feeds(engine, settings.feeds, utcnow())
