@@ -1,15 +1,16 @@
-"""Fetching on more than one core: helper processes that fetch for the daemon, host by host.
+"""Fetching on more than one core: processes that fetch beside the poller, host by host.
 
 A conditional GET costs about a millisecond of CPU inside httpx, httpcore and h11; with
-thousands of feeds due at once that is the poll's whole time and one core's worth. A fetch
-process runs its own event loop and Fetcher, and the daemon hands it some hosts' fetches over
-a socket pair (requests and results as pickled tuples, bodies included). Every fetch to one
-host goes to the same process, so `fetch.per_host` still holds; `fetch.concurrency` is
-counted here, across all of them. A fetch process is forked before the daemon starts any
-thread or event loop (fork copies nothing half-alive then, and the pages it shares with the
-daemon cost no memory twice); it exits when its socket closes, so when the daemon dies. If it
-dies first, the fetches it held are done again in the daemon, which fetches everything itself
-from then on.
+thousands of feeds due at once that is most of a poll of unchanged feeds, on one core. A
+fetch process runs its own event loop and Fetcher, and the poller (`monitor poll` or the
+daemon) hands it a share of the fetches over a socket pair (requests and results as pickled
+tuples, bodies included). A host's fetches in flight are all in one place, so
+`fetch.per_host` still holds; `fetch.concurrency` is counted here, across all of them. A
+fetch process is forked before the poller starts any thread or event loop (fork copies
+nothing half-alive then); it starts sharing the poller's pages, but each page either process
+writes stops being shared, so it costs 15-25 MB. It exits when its socket closes, so when the
+poller dies. If it dies first, the fetches it held are done again by the poller, which
+fetches everything itself from then on.
 """
 
 from __future__ import annotations
@@ -35,17 +36,17 @@ log = logging.getLogger("monitor.fetch")
 _HEADER = struct.Struct("!I")
 _REF_FIELDS = FeedRef.__slots__
 _RESULT_FIELDS = FetchResult.__slots__
-# The daemon's own loop also runs every poll's other steps: count its fetches four times when
+# The poller's own loop also runs every poll's other steps: count its fetches four times when
 # choosing where a fetch goes, so the fetch processes take the larger share.
 _LOCAL_WEIGHT = 4
-# The daemon's ends of the sockets of the fetch processes started so far.
+# The poller's ends of the sockets of the fetch processes started so far.
 _STARTED: list[socket.socket] = []
 # Seconds past the fetch deadline after which a silent fetch process is given up on.
 _GRACE = 10.0
 
 
 class FetchProcess:
-    """A forked process that fetches what it is sent; the daemon's end of its socket."""
+    """A forked process that fetches what it is sent; the poller's end of its socket."""
 
     def __init__(self, pid: int, sock: socket.socket, deadline: float) -> None:
         self.pid = pid
@@ -54,7 +55,7 @@ class FetchProcess:
 
     @classmethod
     def start(cls, settings: FetchSettings) -> FetchProcess | None:
-        """Fork a fetch process; None (fetch in the daemon) when fork is unsafe here.
+        """Fork a fetch process; None (the poller fetches alone) when fork is unsafe here.
 
         Safe means this process has no other thread yet: a fork copies only the calling thread,
         and a lock another thread held (logging's, the allocator's) would stay held forever.
@@ -71,7 +72,7 @@ class FetchProcess:
         if pid == 0:  # pragma: no cover - the child; its work is tested through its socket
             code = 0
             try:
-                # Only the daemon may hold the daemon's ends: a process sees its socket close
+                # Only the poller may hold the poller's ends: a process sees its socket close
                 # (and exits) only once no other process holds the other end.
                 ours.close()
                 for other in _STARTED:
@@ -104,7 +105,7 @@ class FetchProcess:
 
 def _child(sock: socket.socket, settings: FetchSettings) -> None:
     """The fetch process: serve requests from the socket until it closes."""
-    # Ctrl-C reaches the whole process group; the daemon decides when to stop, and closes the
+    # Ctrl-C reaches the whole process group; the poller decides when to stop, and closes the
     # socket then.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -156,7 +157,7 @@ async def _read_frame(reader: asyncio.StreamReader) -> Any:
 
 
 class Remote:
-    """The daemon's side of one fetch process: requests sent, results awaited by id."""
+    """The poller's side of one fetch process: requests sent, results awaited by id."""
 
     def __init__(self, proc: FetchProcess) -> None:
         self.proc = proc
@@ -221,7 +222,7 @@ class Remote:
         """Stop using the process; its pending fetches return None (and are done again)."""
         if self.alive:
             self.alive = False
-            log.warning("fetch: fetch process %d stopped (%s); fetching in the daemon",
+            log.warning("fetch: fetch process %d stopped (%s); fetching in the poller",
                         self.proc.pid, why)
         for done in self._waiting.values():
             if not done.done():
