@@ -112,7 +112,7 @@ class Daemon:
     owner: str = field(default_factory=owner_id)
     # Serves the API in this loop until the stop event is set (monitor.api.server).
     server: Callable[[asyncio.Event], Awaitable[None]] | None = None
-    # Forked before the loop started (monitor.serve); they fetch a share of the hosts.
+    # Forked before the loop started (monitor.serve); they take a share of the fetches.
     fetch_processes: list[FetchProcess] = field(default_factory=list)
 
     def __post_init__(self) -> None:
