@@ -256,7 +256,9 @@ class SharedFetcher:
         with nothing in flight may go anywhere (each place keeps its own idle connections).
         """
         busy = self._busy.get(host)
-        if busy is not None and (busy[0] < 0 or self.remotes[busy[0]].alive):
+        if busy is not None:
+            if busy[0] >= 0 and not self.remotes[busy[0]].alive:
+                busy[0] = -1  # what it held there is being fetched again here
             busy[1] += 1
             return busy[0]
         best, load = -1, self._local_in_flight * _LOCAL_WEIGHT
@@ -289,8 +291,8 @@ class SharedFetcher:
                         remote.in_flight -= 1
                     if result is not None:
                         return result
-                    # The process died with this fetch: its host's fetches move here.
-                    self._busy[host] = [-1, self._busy.get(host, [0, 1])[1]]
+                    # The process died with this fetch: its host's fetches move here, count kept.
+                    self._busy[host][0] = -1
                 self._local_in_flight += 1
                 try:
                     return await self.local.fetch(feed, extra_headers)
