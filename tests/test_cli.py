@@ -33,6 +33,14 @@ def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:
     assert "fetch.concurrency" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_usage_error_is_clicks_message_and_exit_2() -> None:
+    """An unknown command or option is one usage message and exit 2, not a traceback."""
+    for args in (["no-such-command"], ["poll", "--no-such-option"]):
+        out = run(*args)
+        assert out.returncode == 2, out.stderr
+        assert "No such" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_store_not_at_head_says_what_to_run(tmp_path: Path) -> None:
     """A command on an empty store points to `monitor db upgrade`."""
     cfg = tmp_path / "m.toml"
