@@ -17,8 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies
 
+import httpcore
 import httpx
 
+from monitor.netbackend import AsyncioBackend
 from monitor.settings import FetchSettings
 from monitor.values import FeedRef, FetchResult
 
@@ -267,7 +269,7 @@ class OriginPools(httpx.AsyncBaseTransport):
             # A plain-HTTP origin's pool never starts TLS; had it to, trusting no CA fails closed.
             context = self._contexts[tls] = (httpx.create_ssl_context() if tls
                                              else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
-        return httpx.AsyncHTTPTransport(verify=context, limits=self._limits)
+        return native_transport(context, self._limits)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send the request on its origin's pool; the response releases the origin when closed."""
@@ -313,6 +315,21 @@ class OriginPools(httpx.AsyncBaseTransport):
         origins, self._origins = list(self._origins.values()), OrderedDict()
         for origin in origins:
             await origin.transport.aclose()
+
+
+def native_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """httpx's transport with its httpcore pool on asyncio's own transports (monitor.netbackend).
+
+    httpx does not pass a network backend through, so the pool is built again with one; if a
+    future httpx builds its pool differently, its own stays (slower, not wrong).
+    """
+    transport = httpx.AsyncHTTPTransport(verify=context, limits=limits)
+    if type(transport._pool) is httpcore.AsyncConnectionPool:
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=context, max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry, network_backend=AsyncioBackend())
+    return transport
 
 
 @functools.lru_cache(maxsize=16_384)
