@@ -89,14 +89,17 @@ class Word(Node):
     text: str
 
     def __post_init__(self) -> None:
-        self.pattern = (re.compile(re.escape(self.text).replace(r"\*", r"\w*"))
-                        if "*" in self.text else None)
+        self.wild = "*" in self.text
         self.prefix = self.text[:-1] if self.text.endswith("*") and "*" not in self.text[:-1] \
             else None
+        # Only an inner wildcard needs a regular expression (a trailing one is a prefix search):
+        # compiling one for each of the vocabulary's ~300 prefixes was most of its start-up.
+        self.pattern = (re.compile(re.escape(self.text).replace(r"\*", r"\w*"))
+                        if self.wild and self.prefix is None else None)
 
     def positions(self, index: Index) -> list[int]:
         """Sorted positions of the word."""
-        if self.pattern is None:
+        if not self.wild:
             return index.positions.get(self.text, [])
         cached = index.cache.get(self.text)
         if cached is not None:
@@ -104,6 +107,7 @@ class Word(Node):
         if self.prefix is not None:
             found = index.with_prefix(self.prefix)
         else:
+            assert self.pattern is not None
             found = sorted(p for word, pos in index.positions.items()
                            if self.pattern.fullmatch(word) for p in pos)
         index.cache[self.text] = found
@@ -119,7 +123,7 @@ class Word(Node):
         return bool(self.positions(index))
 
     def gate(self) -> frozenset[str] | None:
-        return None if self.pattern is not None else frozenset((self.text,))
+        return None if self.wild else frozenset((self.text,))
 
 
 @dataclass
@@ -154,7 +158,7 @@ class Phrase(Node):
         return {w.text for w in self.words}
 
     def gate(self) -> frozenset[str] | None:
-        exact = [w.text for w in self.words if w.pattern is None]
+        exact = [w.text for w in self.words if not w.wild]
         return frozenset((max(exact, key=len),)) if exact else None
 
 

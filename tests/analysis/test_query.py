@@ -43,6 +43,17 @@ def test_wildcards() -> None:
     assert not hit("negotiat*", "the talks resumed")
     assert hit("*talks", "fresh talks")
     assert hit('"мирн* переговор*"', "Мирные переговоры начались")
+    assert hit("pe*talks", "peacetalks") and not hit("pe*talks", "peace talks")
+    assert not hit("*talks", "talkshow")
+
+
+def test_only_inner_wildcards_compile_a_pattern() -> None:
+    """A trailing * is a prefix search: no regular expression is compiled for it."""
+    from monitor.analysis.query import Word
+
+    assert Word("negotiat*").pattern is None and Word("negotiat*").gate() is None
+    assert Word("*talks").pattern is not None and Word("pe*ce").pattern is not None
+    assert Word("talks").pattern is None and Word("talks").gate() == frozenset({"talks"})
 
 
 @pytest.mark.parametrize("bad", ["", "talks AND", "(talks", '"" OR talks', "a NEAR/3 NOT b"])
