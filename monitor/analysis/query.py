@@ -154,6 +154,22 @@ class Phrase(Node):
                 found.append((lo, hi))
         return found
 
+    def test(self, index: Index) -> bool:
+        if self.slop is not None:
+            return bool(self.spans(index))
+        first = self.words[0].positions(index)
+        if not first:
+            return False
+        rest = []
+        for w in self.words[1:]:
+            pos = w.positions(index)
+            if not pos:
+                return False
+            rest.append(pos)
+        # Stops at the first place the phrase is found; a word is in a handful of places, so
+        # a list look-up beats building sets (spans builds them to place every occurrence).
+        return any(all(p + i + 1 in pos for i, pos in enumerate(rest)) for p in first)
+
     def literals(self) -> set[str]:
         return {w.text for w in self.words}
 
@@ -209,17 +225,27 @@ class Or(Node):
         self._gate = frozenset().union(*known) if len(known) == len(gates) else None
         # Parts with a word gate are checked together with one set test; wildcard parts
         # (which have none) one by one, so a few wildcards do not slow the whole OR down.
-        self._gated = [(p, g) for p, g in zip(self.parts, gates, strict=True) if g is not None]
+        gated = [(p, g) for p, g in zip(self.parts, gates, strict=True) if g is not None]
         self._gated_words = frozenset().union(*known) if known else frozenset()
         self._ungated = [p for p, g in zip(self.parts, gates, strict=True) if g is None]
+        # Which gated parts each gate word opens, so a document's words pick the parts to test.
+        self._opens: dict[str, list[int]] = {}
+        for i, (_part, g) in enumerate(gated):
+            for word in g:
+                self._opens.setdefault(word, []).append(i)
+        self._gated_parts = [p for p, _g in gated]
 
     def test(self, index: Index) -> bool:
         # Most documents hold none of the words a big OR needs: one set check rejects them.
         # A dict view's isdisjoint walks the smaller side; a frozenset's would walk the dict.
         words = index.positions.keys()
-        if (self._gated and not words.isdisjoint(self._gated_words)
-                and any(not words.isdisjoint(g) and part.test(index) for part, g in self._gated)):
-            return True
+        if self._gated_parts and not words.isdisjoint(self._gated_words):
+            present = [w for w in self._opens if w in words]
+            opened = self._opens[present[0]] if len(present) == 1 else sorted(
+                {i for w in present for i in self._opens[w]})
+            parts = self._gated_parts
+            if any(parts[i].test(index) for i in opened):
+                return True
         return any(part.test(index) for part in self._ungated)
 
     def gate(self) -> frozenset[str] | None:
