@@ -290,6 +290,15 @@ class Near(Node):
                     found.append((min(a[0], b[0]), max(a[1], b[1])))
         return found
 
+    def test(self, index: Index) -> bool:
+        # Both sides tested before either is placed, and the first close pair ends it.
+        if not (self.right.test(index) and self.left.test(index)):
+            return False
+        left = [x for x in self.left.spans(index) if x[0] >= 0]
+        right = [x for x in self.right.spans(index) if x[0] >= 0]
+        return any((b[0] - a[1] if b[0] > a[1] else a[0] - b[1]) <= self.distance
+                   for a in left for b in right)
+
     def literals(self) -> set[str]:
         return self.left.literals() | self.right.literals()
 

@@ -65,12 +65,15 @@ def test_malformed_queries_raise(bad: str) -> None:
 @pytest.mark.parametrize("query", [
     '"peace talks"', '"round of talks"', '"peace talks" OR "round of talks" OR ceasefire',
     'talks OR "peace deal" OR (kyiv AND moscow)', '"talks in istanbul" OR negotiat*',
-    'delegation NEAR/3 istanbul OR "peace plan"'])
+    'delegation NEAR/3 istanbul OR "peace plan"',
+    '(agree* OR ready) NEAR/4 (negotiations OR "peace talks")', 'talks NEAR/1 (peace OR round)'])
 @pytest.mark.parametrize("text", [
     "The peace talks began", "peace hopes fade as talks stall", "a second round of talks",
     "round talks of", "Kyiv and Moscow agreed to a ceasefire", "talks in Istanbul resumed",
-    "the delegation arrived in Istanbul", "nothing here", "peace peace talks talks"])
+    "the delegation arrived in Istanbul", "nothing here", "peace peace talks talks",
+    "Moscow is ready for peace talks", "they agreed that new negotiations", "agreed. Much later "
+    "came talk of negotiations"])
 def test_test_agrees_with_spans(query: str, text: str) -> None:
-    """The short-cut `test` of phrases and ORs says what placing every match says."""
+    """The short-cut `test` of phrases, ORs and NEARs says what placing every match says."""
     node, index = parse(query), Index(tokens(text))
     assert node.test(index) == bool(node.spans(index))
