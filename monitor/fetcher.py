@@ -107,7 +107,7 @@ class Fetcher:
 
     async def fetch(self, feed: FeedRef, extra_headers: dict[str, str] | None = None) -> FetchResult:
         """Fetch one feed within the deadline; never raises for a network or HTTP failure."""
-        host = (urlsplit(feed.url).hostname or "").lower()
+        host = host_of(feed.url)
         started = time.monotonic()
         async with self._global, self._hosts[host]:
             try:
@@ -330,6 +330,12 @@ def native_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.Asy
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry, network_backend=AsyncioBackend())
     return transport
+
+
+@functools.lru_cache(maxsize=16_384)
+def host_of(url: str) -> str:
+    """A feed URL's host, lower-cased, for the per-host limits (parsed once per URL)."""
+    return (urlsplit(url).hostname or "").lower()
 
 
 @functools.lru_cache(maxsize=16_384)

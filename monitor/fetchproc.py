@@ -25,9 +25,8 @@ import socket
 import struct
 import threading
 from typing import Any
-from urllib.parse import urlsplit
 
-from monitor.fetcher import Fetcher
+from monitor.fetcher import Fetcher, host_of
 from monitor.settings import FetchSettings
 from monitor.values import FeedRef, FetchResult
 
@@ -216,7 +215,8 @@ class Remote:
         try:
             out.put((rid, tuple(getattr(feed, f) for f in _REF_FIELDS), headers))
             # The process enforces the deadline; this only guards against one that hangs.
-            return await asyncio.wait_for(done, self.proc.deadline + _GRACE)
+            async with asyncio.timeout(self.proc.deadline + _GRACE):
+                return await done
         except TimeoutError:
             return FetchResult("deadline", error="no answer from the fetch process within "
                                                  f"{self.proc.deadline + _GRACE:g}s")
@@ -303,7 +303,7 @@ class SharedFetcher:
 
     async def fetch(self, feed: FeedRef, extra_headers: dict[str, str] | None = None) -> FetchResult:
         """Fetch one feed here or in a fetch process; never raises for feed faults."""
-        host = (urlsplit(feed.url).hostname or "").lower()
+        host = host_of(feed.url)
         async with self._global:
             where = self._place(host)
             try:

@@ -3,9 +3,10 @@
 The test process runs servers in threads, and a fetch process is forked only from a process
 without threads; this one has none. Usage: `python fetch_driver.py SPEC.json`, where the spec
 holds `settings` (FetchSettings fields), `feeds` ([{url, etag}]) and optionally `kill_after`
-(seconds after which the first fetch process is SIGKILLed) and `hang` (fetch nothing, wait
-to be killed). Prints one JSON line with the fetch processes' pids, then one with the
-results and where each fetch was placed.
+(seconds after which the first fetch process is SIGKILLed), `stop_after` (… SIGSTOPped, so
+it answers nothing), `grace` (seconds the poller waits past the deadline for a silent fetch
+process) and `hang` (fetch nothing, wait to be killed). Prints one JSON line with the fetch
+processes' pids, then one with the results and where each fetch was placed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 from collections import Counter
 from typing import Any
 
+from monitor import fetchproc
 from monitor.fetchproc import SharedFetcher, make_fetcher, start_processes
 from monitor.settings import FetchSettings
 from monitor.values import FeedRef
@@ -28,6 +30,8 @@ def main() -> None:
     with open(sys.argv[1]) as fh:
         spec: dict[str, Any] = json.load(fh)
     settings = FetchSettings(**spec["settings"])
+    if "grace" in spec:
+        fetchproc._GRACE = spec["grace"]
     procs = start_processes(settings, default=0)
     print(json.dumps({"pids": [p.pid for p in procs]}), flush=True)
     if spec.get("hang"):
@@ -50,6 +54,9 @@ def main() -> None:
         if spec.get("kill_after"):
             await asyncio.sleep(spec["kill_after"])
             os.kill(procs[0].pid, signal.SIGKILL)
+        if spec.get("stop_after"):
+            await asyncio.sleep(spec["stop_after"])
+            os.kill(procs[0].pid, signal.SIGSTOP)
         results = await asyncio.gather(*tasks)
         await fetcher.aclose()
         return [{"kind": r.kind, "status": r.status, "etag": r.etag, "body_hash": r.body_hash,

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,26 @@ def test_a_dead_fetch_process_loses_no_fetch(tmp_path: Path, servers: list[FeedS
     assert f"fetch process {pids[0]} stopped" in err
     # Those the fetch process held were asked twice: once by it, once again by the daemon.
     assert sum(len(s.requests) for s in servers) > len(feeds)
+
+
+def test_a_silent_fetch_process_is_given_up_on(tmp_path: Path, servers: list[FeedServer]) -> None:
+    """A fetch process that stops answering (SIGSTOP): its fetches end as "deadline" once the
+    deadline and the grace have passed, and the poll goes on."""
+    body = rss(make_items("s", 2))
+    gate = Concurrency(body, 0.5)
+    feeds = [{"url": s.add(f"/mute{i}.xml", Route(handler=gate))} for s in servers
+             for i in range(4)]
+    started = time.monotonic()
+    _pids, report, _ = _drive(tmp_path, {"settings": {"concurrency": 12, "per_host": 4,
+                                                      "processes": 1, "deadline": 1},
+                                         "feeds": feeds, "stop_after": 0.2, "grace": 0.5})
+    kinds = Counter(r["kind"] for r in report["results"])
+    assert report["placed"]["remote"] > 0
+    assert kinds["deadline"] == report["placed"]["remote"]
+    assert kinds["ok"] == report["placed"].get("local", 0) == len(feeds) - kinds["deadline"]
+    assert all("no answer from the fetch process" in (r["error"] or "")
+               for r in report["results"] if r["kind"] == "deadline")
+    assert time.monotonic() - started < 30
 
 
 def test_fetch_processes_exit_when_the_daemon_dies(tmp_path: Path) -> None:
