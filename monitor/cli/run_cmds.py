@@ -70,8 +70,6 @@ def poll(
 async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool,
                      procs: list[FetchProcess]) -> list[PollReport]:
     """Lease the feeds, poll them with a progress bar, release what was not polled."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from monitor.daemon import owner_id, poll_batch
     from monitor.fetchproc import make_fetcher
     from monitor.pipeline import Pipeline, make_parse_pool, utcnow
@@ -86,10 +84,13 @@ async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool,
     pipeline = Pipeline(engine, settings, fetcher, owner, load_analysis_stage(settings),
                         parse_pool=make_parse_pool(settings.fetch.parse_workers, settings),
                         after_store=after_store_stages(settings, engine))
-    progress = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err_console, disable=quiet)
     try:
-        with progress:
+        if quiet:
+            return await poll_batch(pipeline, refs)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err_console) as progress:
             task = progress.add_task("poll", total=len(refs))
             return await poll_batch(pipeline, refs, on_done=lambda _r: progress.advance(task))
     finally:
