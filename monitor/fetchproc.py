@@ -143,8 +143,8 @@ async def _serve(sock: socket.socket, settings: FetchSettings) -> None:
 class _Outbox:
     """Frames written once per loop turn: one send() for all the frames of a turn.
 
-    A system call costs tens of microseconds here; a poll's fetches (and their results) come
-    in bursts, and a send each would cost more than the pickling.
+    A poll's fetches (and their results) come in bursts of tens; written one by one, each
+    frame would be a system call of its own and wake the other process once more.
     """
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
