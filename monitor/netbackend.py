@@ -16,7 +16,7 @@ import asyncio
 import socket
 import ssl
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 import httpcore
@@ -125,22 +125,18 @@ class AsyncioStream(AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """What has arrived (up to max_bytes), waiting for some if none has; b"" at the end."""
         proto = self._protocol
-        if not proto.chunks:
-            if proto.eof:
-                if proto.error is not None:
-                    raise httpcore.ReadError(str(proto.error) or type(proto.error).__name__)
-                return b""
+        if not proto.chunks and not proto.eof:
             waiter = proto.read_waiter()
             try:
                 async with asyncio.timeout(timeout):
                     await waiter
             except TimeoutError:
                 raise httpcore.ReadTimeout(f"no data within {timeout:g}s") from None
-            if not proto.chunks:
-                if proto.error is not None:
-                    raise httpcore.ReadError(str(proto.error) or type(proto.error).__name__)
-                return b""
-        return proto.take(max_bytes)
+        if proto.chunks:
+            return proto.take(max_bytes)
+        if proto.error is not None:
+            raise httpcore.ReadError(str(proto.error) or type(proto.error).__name__)
+        return b""
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Hand the bytes to the transport; wait only while it applies back-pressure."""
@@ -210,44 +206,37 @@ class AsyncioBackend(AsyncNetworkBackend):
                           socket_options: Iterable[SocketOption] | None = None
                           ) -> AsyncNetworkStream:
         """A TCP connection to host:port within timeout."""
-        loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address else None
-        try:
-            async with asyncio.timeout(timeout):
-                transport, protocol = await loop.create_connection(
-                    _Protocol, host, port, local_addr=local,
-                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"no connection within {timeout:g}s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return self._stream(transport, protocol, socket_options)
+        return await _connect(asyncio.get_running_loop().create_connection(
+            _Protocol, host, port, local_addr=local, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY),
+            timeout, socket_options)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[SocketOption] | None = None
                                   ) -> AsyncNetworkStream:
         """A connection to a Unix socket within timeout."""
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, protocol = await loop.create_unix_connection(_Protocol, path)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"no connection within {timeout:g}s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return self._stream(transport, protocol, socket_options)
+        return await _connect(asyncio.get_running_loop().create_unix_connection(_Protocol, path),
+                              timeout, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         """Wait (httpcore's retries use it)."""
         await asyncio.sleep(seconds)
 
-    @staticmethod
-    def _stream(transport: asyncio.BaseTransport, protocol: _Protocol,
-                socket_options: Iterable[SocketOption] | None) -> AsyncioStream:
-        """The stream of a new connection, with the requested socket options set."""
-        assert isinstance(transport, asyncio.Transport)
-        sock: socket.socket | None = transport.get_extra_info("socket")
+
+async def _connect(opening: Awaitable[tuple[asyncio.BaseTransport, _Protocol]],
+                   timeout: float | None,
+                   socket_options: Iterable[SocketOption] | None) -> AsyncioStream:
+    """The stream of a connection being opened, within timeout, with its socket options set."""
+    try:
+        async with asyncio.timeout(timeout):
+            transport, protocol = await opening
+    except TimeoutError:
+        raise httpcore.ConnectTimeout(f"no connection within {timeout:g}s") from None
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+    assert isinstance(transport, asyncio.Transport)
+    sock: socket.socket | None = transport.get_extra_info("socket")
+    if sock is not None:
         for option in socket_options or ():
-            if sock is not None:
-                sock.setsockopt(*option)
-        return AsyncioStream(transport, protocol)
+            sock.setsockopt(*option)
+    return AsyncioStream(transport, protocol)

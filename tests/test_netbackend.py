@@ -130,10 +130,9 @@ def test_silent_server_is_a_timeout_and_reset_is_a_protocol_error() -> None:
         try:
             a = await fetcher.fetch(FeedRef(1, f"http://127.0.0.1:{quiet_port}/f.xml"))
             b = await fetcher.fetch(FeedRef(2, f"http://127.0.0.1:{broken_port}/f.xml"))
-            closed = broken_port
             broken.close()
             await broken.wait_closed()
-            c = await fetcher.fetch(FeedRef(3, f"http://127.0.0.1:{closed}/f.xml"))
+            c = await fetcher.fetch(FeedRef(3, f"http://127.0.0.1:{broken_port}/f.xml"))
         finally:
             await fetcher.aclose()
             quiet.close()
