@@ -220,20 +220,22 @@ class Or(Node):
         return set().union(*(p.literals() for p in self.parts))
 
     def __post_init__(self) -> None:
-        gates = [p.gate() for p in self.parts]
-        known = [g for g in gates if g is not None]
-        self._gate = frozenset().union(*known) if len(known) == len(gates) else None
-        # Parts with a word gate are checked together with one set test; wildcard parts
-        # (which have none) one by one, so a few wildcards do not slow the whole OR down.
-        gated = [(p, g) for p, g in zip(self.parts, gates, strict=True) if g is not None]
-        self._gated_words = frozenset().union(*known) if known else frozenset()
-        self._ungated = [p for p, g in zip(self.parts, gates, strict=True) if g is None]
-        # Which gated parts each gate word opens, so a document's words pick the parts to test.
-        self._opens: dict[str, list[int]] = {}
-        for i, (_part, g) in enumerate(gated):
-            for word in g:
-                self._opens.setdefault(word, []).append(i)
-        self._gated_parts = [p for p, _g in gated]
+        # Parts with a word gate are checked together with one set test, then only those a
+        # document's words open; wildcard parts (which have none) one by one, so a few
+        # wildcards do not slow the whole OR down.
+        self._gated_parts: list[Node] = []
+        self._ungated: list[Node] = []
+        self._opens: dict[str, list[int]] = {}  # gate word -> the gated parts it opens
+        for part in self.parts:
+            gate = part.gate()
+            if gate is None:
+                self._ungated.append(part)
+                continue
+            for word in gate:
+                self._opens.setdefault(word, []).append(len(self._gated_parts))
+            self._gated_parts.append(part)
+        self._gated_words = frozenset(self._opens)
+        self._gate = None if self._ungated else self._gated_words
 
     def test(self, index: Index) -> bool:
         # Most documents hold none of the words a big OR needs: one set check rejects them.
