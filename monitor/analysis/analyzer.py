@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.analysis.model import Analysis, Item
-from monitor.analysis.relevance import Relevance, index_document
+from monitor.analysis.relevance import Relevance
 from monitor.analysis.rounds import RoundFinder
 from monitor.analysis.terms import TermFinder
 from monitor.analysis.text import make_document
@@ -34,7 +34,7 @@ class Analyzer:
     def analyze(self, item: Item) -> Analysis:
         """Relevance, round mentions and terms of one item."""
         doc = make_document(item.title, item.summary, item.content)
-        verdict = self.relevance.judge(index_document(doc))
+        verdict = self.relevance.judge(self.relevance.index(doc))
         score = verdict.score
         if not verdict.relevant and verdict.total < self.relevance.rescue_min:
             return Analysis(False, score)

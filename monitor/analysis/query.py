@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 Spans = list[tuple[int, int]]
@@ -27,12 +27,52 @@ class QueryError(ValueError):
     """A topic query that cannot be parsed."""
 
 
+class Prefixes:
+    """The trailing-wildcard words of compiled queries, for an Index to expand in one pass."""
+
+    # Words remembered with the prefix words they start with: news text repeats its words,
+    # so most are looked up once per document instead of sliced at every prefix length.
+    # Cleared when full, which bounds a worker's memory (~5 MB).
+    REMEMBER = 50_000
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        self.texts = frozenset(w.text for node in nodes for w in node.word_nodes()
+                               if w.prefix is not None)
+        # The prefix itself ("negotiat") to its word's text ("negotiat*").
+        self.by_prefix = {text[:-1]: text for text in self.texts}
+        lengths = [len(p) for p in self.by_prefix] or [0]
+        self.shortest, self.longest = min(lengths), max(lengths)
+        self.known: dict[str, tuple[str, ...]] = {}
+
+    def of(self, word: str) -> tuple[str, ...]:
+        """The prefix words (`negotiat*`) that `word` starts with."""
+        found = self.known.get(word)
+        if found is None:
+            by_prefix = self.by_prefix
+            found = tuple(by_prefix[word[:k]]
+                          for k in range(self.shortest, min(self.longest, len(word)) + 1)
+                          if word[:k] in by_prefix)
+            if len(self.known) >= self.REMEMBER:
+                self.known.clear()
+            self.known[word] = found
+        return found
+
+
+_NO_PREFIXES = frozenset[str]()
+
+
 class Index:
-    """Positions of each token of a document, built once and shared by every query."""
+    """Positions of each token of a document, built once and shared by every query.
 
-    __slots__ = ("_initials", "_sorted", "cache", "positions", "words")
+    With `prefixes`, the positions of each of their words (`negotiat*`) are found in one
+    pass over the document's words and kept under that text, so a prefix costs what a plain
+    word costs and can gate an OR like one (a document has ~60 distinct words; the
+    vocabulary's ~300 prefixes had cost a binary search each).
+    """
 
-    def __init__(self, words: Sequence[str]) -> None:
+    __slots__ = ("_initials", "_sorted", "cache", "expanded", "positions", "words")
+
+    def __init__(self, words: Sequence[str], prefixes: Prefixes | None = None) -> None:
         self.words = words
         self.positions: dict[str, list[int]] = {}
         for i, w in enumerate(words):
@@ -42,6 +82,27 @@ class Index:
         self.cache: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None
         self._initials: set[str] | None = None
+        self.expanded: frozenset[str] = _NO_PREFIXES
+        if prefixes is not None:
+            self._expand(prefixes)
+
+    def _expand(self, prefixes: Prefixes) -> None:
+        """Add each prefix word found (`negotiat*`) to the positions, under its text."""
+        self.expanded = prefixes.texts
+        found: dict[str, list[int]] = {}
+        merged: set[str] = set()
+        known, of = prefixes.known, prefixes.of
+        for word, pos in self.positions.items():
+            texts = known.get(word)
+            for text in of(word) if texts is None else texts:
+                if text in found:
+                    found[text] = found[text] + pos
+                    merged.add(text)
+                else:
+                    found[text] = pos  # shared with the word: these lists are only read
+        for text in merged:
+            found[text].sort()
+        self.positions.update(found)
 
     def with_prefix(self, prefix: str) -> list[int]:
         """Sorted positions of all words starting with `prefix` (binary search)."""
@@ -52,7 +113,7 @@ class Index:
         if prefix and prefix[0] not in self._initials:
             return []
         if self._sorted is None:
-            self._sorted = sorted(self.positions)
+            self._sorted = sorted(w for w in self.positions if not w.endswith("*"))
         words = self._sorted
         found: list[int] = []
         i = bisect_left(words, prefix)
@@ -78,8 +139,16 @@ class Node:
         return bool(self.spans(index))
 
     def gate(self) -> frozenset[str] | None:
-        """Exact words of which at least one must be present for a match (None: unknown)."""
+        """Words of which at least one must be present for a match (None: unknown).
+
+        A prefix word (`negotiat*`) may be one of them: it is present when the Index
+        expanded it and a document word starts with its prefix.
+        """
         return None
+
+    def word_nodes(self) -> Iterator[Word]:
+        """Every word of the query, those under NOT included."""
+        return iter(())
 
 
 @dataclass
@@ -99,7 +168,7 @@ class Word(Node):
 
     def positions(self, index: Index) -> list[int]:
         """Sorted positions of the word."""
-        if not self.wild:
+        if not self.wild or self.text in index.expanded:
             return index.positions.get(self.text, [])
         cached = index.cache.get(self.text)
         if cached is not None:
@@ -123,7 +192,10 @@ class Word(Node):
         return bool(self.positions(index))
 
     def gate(self) -> frozenset[str] | None:
-        return None if self.wild else frozenset((self.text,))
+        return None if self.pattern is not None else frozenset((self.text,))
+
+    def word_nodes(self) -> Iterator[Word]:
+        yield self
 
 
 @dataclass
@@ -174,8 +246,13 @@ class Phrase(Node):
         return {w.text for w in self.words}
 
     def gate(self) -> frozenset[str] | None:
-        exact = [w.text for w in self.words if not w.wild]
-        return frozenset((max(exact, key=len),)) if exact else None
+        # The longest plain word is likely the rarest; a prefix word when there is none.
+        gates = [w.text for w in self.words if not w.wild] or [
+            w.text for w in self.words if w.prefix is not None]
+        return frozenset((max(gates, key=len),)) if gates else None
+
+    def word_nodes(self) -> Iterator[Word]:
+        return iter(self.words)
 
 
 @dataclass
@@ -202,6 +279,9 @@ class And(Node):
     def gate(self) -> frozenset[str] | None:
         return next((g for g in (p.gate() for p in self.parts) if g is not None), None)
 
+    def word_nodes(self) -> Iterator[Word]:
+        return (w for p in self.parts for w in p.word_nodes())
+
 
 @dataclass
 class Or(Node):
@@ -221,8 +301,8 @@ class Or(Node):
 
     def __post_init__(self) -> None:
         # Parts with a word gate are checked together with one set test, then only those a
-        # document's words open; wildcard parts (which have none) one by one, so a few
-        # wildcards do not slow the whole OR down.
+        # document's words open; parts without one (a NOT, an inner wildcard) one by one, so
+        # a few of them do not slow the whole OR down.
         self._gated_parts: list[Node] = []
         self._ungated: list[Node] = []
         self._opens: dict[str, list[int]] = {}  # gate word -> the gated parts it opens
@@ -236,8 +316,24 @@ class Or(Node):
             self._gated_parts.append(part)
         self._gated_words = frozenset(self._opens)
         self._gate = None if self._ungated else self._gated_words
+        # Prefix gate words are only seen in an Index that expanded them; the last such set
+        # of prefixes found to hold them all is remembered (an Analyzer's indexes share one).
+        self._prefix_gates = frozenset(w for w in self._opens if w.endswith("*"))
+        self._expanded_ok: frozenset[str] | None = None
+
+    def _gates_hold(self, index: Index) -> bool:
+        """Whether the gate words can be looked up in this index's positions."""
+        expanded = index.expanded
+        if expanded is self._expanded_ok or not self._prefix_gates:
+            return True
+        if self._prefix_gates <= expanded:
+            self._expanded_ok = expanded  # a benign race: any thread stores the same answer
+            return True
+        return False
 
     def test(self, index: Index) -> bool:
+        if not self._gates_hold(index):
+            return any(part.test(index) for part in self.parts)
         # Most documents hold none of the words a big OR needs: one set check rejects them.
         # A dict view's isdisjoint walks the smaller side; a frozenset's would walk the dict.
         words = index.positions.keys()
@@ -253,6 +349,9 @@ class Or(Node):
     def gate(self) -> frozenset[str] | None:
         return self._gate
 
+    def word_nodes(self) -> Iterator[Word]:
+        return (w for p in self.parts for w in p.word_nodes())
+
 
 @dataclass
 class Not(Node):
@@ -265,6 +364,9 @@ class Not(Node):
 
     def test(self, index: Index) -> bool:
         return not self.part.test(index)
+
+    def word_nodes(self) -> Iterator[Word]:
+        return self.part.word_nodes()
 
 
 @dataclass
@@ -303,6 +405,15 @@ class Near(Node):
 
     def literals(self) -> set[str]:
         return self.left.literals() | self.right.literals()
+
+    def gate(self) -> frozenset[str] | None:
+        # Both sides must match, so either side's gate is the NEAR's.
+        left = self.left.gate()
+        return left if left is not None else self.right.gate()
+
+    def word_nodes(self) -> Iterator[Word]:
+        yield from self.left.word_nodes()
+        yield from self.right.word_nodes()
 
 
 _TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"(?:~(\d+))?|(NEAR/\d+)|(-)(?=\S)|([^\s()"]+))')

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.analysis.query import Index, Node, QueryError, parse
+from monitor.analysis.query import Index, Node, Prefixes, QueryError, parse
 from monitor.analysis.text import Document, tokens
 from monitor.analysis.vocab import VocabularyError
 
@@ -34,13 +34,13 @@ class Verdict:
     total: float = 0.0
 
 
-def index_document(doc: Document) -> Index:
-    """Token index of a document, sentences kept apart."""
+def index_document(doc: Document, prefixes: Prefixes | None = None) -> Index:
+    """Token index of a document, sentences kept apart, expanding the given prefix words."""
     words: list[str] = []
     for sentence in doc.sentences:
         words.extend(tokens(sentence))
         words.extend([""] * _SENTENCE_GAP)
-    return Index(words)
+    return Index(words, prefixes)
 
 
 class Relevance:
@@ -59,30 +59,35 @@ class Relevance:
             )
         except (QueryError, KeyError) as exc:
             raise VocabularyError(f"topic.toml: {exc}") from exc
+        # Every prefix word of these queries, expanded by `index` in one pass per document.
+        nodes = [s.node for s in self.signals]
+        self.prefixes = Prefixes(nodes if self.context is None else [self.context, *nodes])
         # Cheap pre-check: an item none of whose words can start a positive signal is
-        # irrelevant without evaluating any query.
+        # irrelevant without evaluating any query. Prefix words are triggers like plain
+        # words in an index that expanded them.
         self.triggers: set[str] = set()
-        self.prefixes: tuple[str, ...] = ()
-        prefixes: list[str] = []
+        self.any_word = False  # an inner wildcard: no cheap check possible
         for signal in self.signals:
             if signal.weight <= 0:
                 continue
             for lit in signal.node.literals():
-                if "*" not in lit:
+                if "*" not in lit or lit in self.prefixes.texts:
                     self.triggers.add(lit)
-                elif lit.endswith("*") and "*" not in lit[:-1]:
-                    prefixes.append(lit[:-1])
                 else:
-                    prefixes.append("")  # an inner wildcard: no cheap check possible
-        self.prefixes = tuple(prefixes)
+                    self.any_word = True
+        self._starts = tuple(t[:-1] for t in self.triggers if t.endswith("*"))
+
+    def index(self, doc: Document) -> Index:
+        """The token index of a document, with this vocabulary's prefix words expanded."""
+        return index_document(doc, self.prefixes)
 
     def may_match(self, index: Index) -> bool:
         """False when no positive signal can possibly match."""
-        if not index.positions.keys().isdisjoint(self.triggers):
+        if self.any_word or not index.positions.keys().isdisjoint(self.triggers):
             return True
-        if "" in self.prefixes:
-            return True
-        return any(w.startswith(self.prefixes) for w in index.positions)
+        # An index that did not expand the prefix words: look for their prefixes.
+        return (index.expanded is not self.prefixes.texts
+                and any(w.startswith(self._starts) for w in index.positions))
 
     def judge(self, index: Index) -> Verdict:
         """Score the indexed document."""

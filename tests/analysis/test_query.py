@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.analysis.query import Index, QueryError, matches, parse
+from monitor.analysis.query import Index, Prefixes, QueryError, matches, parse
 from monitor.analysis.text import tokens
 
 
@@ -51,7 +51,8 @@ def test_only_inner_wildcards_compile_a_pattern() -> None:
     """A trailing * is a prefix search: no regular expression is compiled for it."""
     from monitor.analysis.query import Word
 
-    assert Word("negotiat*").pattern is None and Word("negotiat*").gate() is None
+    assert Word("negotiat*").pattern is None and Word("negotiat*").gate() == {"negotiat*"}
+    assert Word("*talks").gate() is None
     assert Word("*talks").pattern is not None and Word("pe*ce").pattern is not None
     assert Word("talks").pattern is None and Word("talks").gate() == frozenset({"talks"})
 
@@ -77,3 +78,50 @@ def test_test_agrees_with_spans(query: str, text: str) -> None:
     """The short-cut `test` of phrases, ORs and NEARs says what placing every match says."""
     node, index = parse(query), Index(tokens(text))
     assert node.test(index) == bool(node.spans(index))
+
+
+PREFIX_QUERIES = [
+    "talks OR negotiat*", '"мирн* переговор*" OR ceasefire', "(freez* NEAR/3 conflict) OR truce",
+    '"peace proposal*" OR (agree* NEAR/4 (negotiations OR "peace talks"))',
+    "(pea* OR peace*) AND NOT trade*", "(*talks OR negotiat*) AND russia*"]
+PREFIX_TEXTS = [
+    "Negotiators met in Istanbul", "Мирные переговоры начались", "a call to freeze the conflict",
+    "peace proposals from Kyiv", "peacekeepers and a peace deal", "trade peace", "peacetalks in Russia",
+    "they agreed that new negotiations", "nothing here"]
+
+
+@pytest.mark.parametrize("query", PREFIX_QUERIES)
+@pytest.mark.parametrize("text", PREFIX_TEXTS)
+def test_expanded_prefixes_give_the_same_answers(query: str, text: str) -> None:
+    """An index that expanded the prefix words answers as the binary search over words does."""
+    node = parse(query)
+    plain, expanded = Index(tokens(text)), Index(tokens(text), Prefixes([node]))
+    assert node.test(expanded) == node.test(plain) == bool(node.spans(plain))
+    assert node.spans(expanded) == node.spans(plain)
+
+
+def test_an_index_that_expanded_other_prefixes_still_finds_a_prefix() -> None:
+    """An OR gated by `negotiat*` must not reject an index whose expansion lacks that word."""
+    node = parse("talks OR negotiat*")
+    other = Index(tokens("Negotiators met"), Prefixes([parse("peace*")]))
+    assert "negotiat*" not in other.positions
+    assert node.test(other)
+    assert node.test(Index(tokens("Negotiators met"), Prefixes([node])))
+
+
+def test_overlapping_prefixes_merge_positions() -> None:
+    """Words under two prefixes count for both, their positions in document order."""
+    node = parse("pea* OR peace*")
+    index = Index(tokens("peacekeepers came, peas grew, peace talks"), Prefixes([node]))
+    assert index.positions["pea*"] == [0, 2, 4]
+    assert index.positions["peace*"] == [0, 4]
+
+
+def test_remembered_words_are_forgotten_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The word memory is bounded, and answers stay right after it is cleared."""
+    prefixes = Prefixes([parse("negotiat* OR talk*")])
+    monkeypatch.setattr(Prefixes, "REMEMBER", 3)
+    words = ["negotiators", "talks", "peace", "talking", "war", "negotiation"]
+    found = [prefixes.of(w) for w in words]
+    assert found == [("negotiat*",), ("talk*",), (), ("talk*",), (), ("negotiat*",)]
+    assert len(prefixes.known) <= 3
