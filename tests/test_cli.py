@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +92,36 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
     assert out.returncode == 0
     assert "s3cret" not in out.stdout
     assert json.loads(out.stdout)["database"]["url"].startswith("postgresql+psycopg://me:")
+
+
+def test_a_broken_vocabulary_stops_a_poll_and_blames_no_feed(tmp_path: Path,
+                                                               feed_server: FeedServer) -> None:
+    """A vocabulary value of the wrong type is one line naming the folder and exit 2, whether
+    or not a feed has anything new, and no error is recorded against a feed."""
+    vocab = tmp_path / "analysis"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "config" / "analysis", vocab)
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(f'[analysis]\nconfig_dir = "{vocab}"\n[fetch]\nparse_workers = 1\n')
+    db = f"sqlite:///{tmp_path}/m.db"
+    assert run("db", "upgrade", db=db, config=cfg).returncode == 0
+    old = feed_server.add("/old.xml", rss(make_items("old", 3)))
+    assert run("feeds", "add", old, db=db, config=cfg).returncode == 0
+    assert run("poll", "--quiet", db=db, config=cfg).returncode == 0
+
+    topic = vocab / "topic.toml"
+    topic.write_text(topic.read_text().replace("threshold = 2.0", 'threshold = "high"', 1))
+    unchanged = run("poll", "--quiet", db=db, config=cfg)  # a 304 would need no analysis
+    new = feed_server.add("/new.xml", rss(make_items("new", 3)))
+    assert run("feeds", "add", new, db=db, config=cfg).returncode == 0
+    fresh = run("poll", "--quiet", db=db, config=cfg)
+    for polled in (unchanged, fresh):
+        assert polled.returncode == 2, polled.stderr
+        assert f"{vocab}: malformed vocabulary" in polled.stderr, polled.stderr
+        assert "Traceback" not in polled.stderr
+    with sqlite3.connect(f"{tmp_path}/m.db") as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (3,)
+        errors = conn.execute("SELECT url, error_count, last_error FROM feeds").fetchall()
+    assert sorted(errors) == sorted([(old, 0, None), (new, 0, None)])
 
 
 def test_analyze_reads_json_lines(tmp_path: Path) -> None:

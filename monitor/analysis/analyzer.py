@@ -9,7 +9,15 @@ from monitor.analysis.relevance import Relevance
 from monitor.analysis.rounds import RoundFinder
 from monitor.analysis.terms import TermFinder
 from monitor.analysis.text import make_document
-from monitor.analysis.vocab import Actors, Config, Venues, compile_list, load_config
+from monitor.analysis.vocab import (
+    Actors,
+    Config,
+    Venues,
+    VocabularyError,
+    compile_list,
+    default_config_dir,
+    load_config,
+)
 
 # Sentences about other conflicts yield no rounds or terms even in a relevant item.
 _OTHER_CONFLICTS = [
@@ -56,4 +64,13 @@ class Analyzer:
 
 def load_analyzer(config_dir: Path | None = None) -> Analyzer:
     """An Analyzer for config/analysis of the repository, or for `config_dir`."""
-    return Analyzer(load_config(config_dir))
+    config = load_config(config_dir)
+    try:
+        return Analyzer(config)
+    except VocabularyError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A value of the wrong type or shape ("threshold = 'x'"): name the folder, not a line
+        # of the compiler.
+        raise VocabularyError(f"{config_dir or default_config_dir()}: malformed vocabulary: "
+                              f"{type(exc).__name__}: {exc}") from exc

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.analysis.model import Venue
+from monitor.errors import MonitorError
 
 # Bumped when the code's interpretation of the vocabulary changes, so the store's
 # `reanalyze` sees a new Analyzer.version even when the TOML files are unchanged.
@@ -17,7 +18,7 @@ CODE_VERSION = "2"
 CONFIG_FILES = ("topic.toml", "actors.toml", "venues.toml", "rounds.toml", "terms.toml")
 
 
-class VocabularyError(ValueError):
+class VocabularyError(MonitorError, ValueError):
     """A vocabulary file that is missing or malformed."""
 
 
