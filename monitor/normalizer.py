@@ -56,7 +56,8 @@ _BLOCK = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|table|section
                     re.IGNORECASE)
 _DROP = re.compile(r"<(script|style|iframe|object|embed|noscript)\b.*?</\1\s*>",
                    re.IGNORECASE | re.DOTALL)
-_SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+# Runs of two or more blanks, or one that is not a space: most text then has nothing to replace.
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0]{2,}|[\t\r\f\v\u00a0]")
 _BLANKS = re.compile(r"\n\s*\n+")
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from monitor.normalizer import canonical_url, content_hash, item_key, plain_text
@@ -52,3 +55,12 @@ def test_keys_prefer_guid_then_link_then_content() -> None:
     assert item_key("  ", "https://x.org/a", digest) == "u:https://x.org/a"
     assert item_key(None, None, digest) == "h:" + digest
     assert content_hash("Title", "Body  text", "") == content_hash("title", "body text", "")
+
+
+def test_plain_text_makes_every_run_of_blanks_one_space() -> None:
+    """Any mix of blanks within a line becomes one space; lines are stripped."""
+    rnd = random.Random(11)
+    alphabet = [" ", "\t", "\r", "\f", "\v", "\u00a0", "x", "y"]
+    for _ in range(3000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 12)))
+        assert plain_text(text) == re.sub(r"[ \t\r\f\v\u00a0]+", " ", text).strip(), repr(text)

@@ -75,9 +75,15 @@ class Index:
     def __init__(self, words: Sequence[str], prefixes: Prefixes | None = None) -> None:
         self.words = words
         self.positions: dict[str, list[int]] = {}
+        get = self.positions.get
         for i, w in enumerate(words):
             if w:
-                self.positions.setdefault(w, []).append(i)
+                # Not setdefault(w, []): that builds an empty list for every token.
+                found = get(w)
+                if found is None:
+                    self.positions[w] = [i]
+                else:
+                    found.append(i)
         # Wildcard lookups are shared by many queries, so their results are kept.
         self.cache: dict[str, list[int]] = {}
         self._sorted: list[str] | None = None

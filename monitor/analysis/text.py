@@ -12,9 +12,13 @@ _LIST_RE = re.compile(r"<(ul|ol)\b.*?</\1\s*>", re.I | re.S)
 _CONTINUE_RE = re.compile(r"<a\b[^>]*>\s*(continue reading|read more)[^<]*</a>", re.I)
 _BLOCK_TAG_RE = re.compile(r"</?(p|br|div|li|h[1-6]|blockquote|figure|tr)\b[^>]*>", re.I)
 _TAG_RE = re.compile(r"<[^>]+>")
-_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0]+")
+# Runs of two or more, or one that is not a plain space: a lone space is left alone, so most
+# text has nothing to replace.
+_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0]{2,}|[\t\r\f\v\u00a0]")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"',
                          "–": "-", "—": "-", "‑": "-"})
+# translate() looks each character up in a dict; a search for any of them is a C scan.
+_QUOTES_RE = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
 # A sentence ends at . ! ? followed by space and an upper-case letter or quote, or at a
 # paragraph break; abbreviations such as "U.S." and "Mr." must not split.
 _SENT_RE = re.compile(r"(?<=[.!?])[\"')]*\s+(?=[\"'(]?[A-ZА-ЯІЇЄҐ0-9])|\n+")
@@ -32,7 +36,8 @@ def clean_html(text: str) -> str:
         text = _TAG_RE.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    text = text.translate(_QUOTES)
+    if _QUOTES_RE.search(text):
+        text = text.translate(_QUOTES)
     text = _SPACE_RE.sub(" ", text)
     return "\n".join(line.strip() for line in text.split("\n") if line.strip())
 

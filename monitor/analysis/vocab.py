@@ -37,6 +37,18 @@ def bounded(pattern: str) -> str:
     return rf"(?<![\w]){pattern}(?![\w])"
 
 
+def lowered(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """The case-sensitive twin of a case-insensitive pattern, to search lower-cased ASCII text.
+
+    On such text it finds a match wherever the pattern would (case folding of ASCII is just
+    lower-casing) at about half the cost. None for a pattern with an upper-case letter, as a
+    literal or in an escape such as \\W, which lower-cased text would not match.
+    """
+    if not pattern.flags & re.I or any(c.isupper() for c in pattern.pattern):
+        return None
+    return re.compile(pattern.pattern, pattern.flags & ~re.I)
+
+
 def compile_list(fragments: list[str], name: str) -> re.Pattern[str]:
     """Compile a list of regex fragments into one case-insensitive bounded pattern."""
     try:

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from monitor.analysis import Analysis
+import json
+import re
+from pathlib import Path
+
+from monitor.analysis import Analysis, Analyzer
+from monitor.analysis.terms import TermFinder
+from monitor.analysis.text import make_document
+from monitor.analysis.vocab import lowered
 from tests.analysis.conftest import AnalyzeText
+
+DATA = Path(__file__).with_name("data")
 
 
 def term(result: Analysis, key: str) -> tuple[str | None, str] | None:
@@ -272,3 +281,28 @@ def test_one_party_agreeing_to_a_term_accepts_it(analyze: AnalyzeText) -> None:
                     "severely wounded prisoners.")
     assert term(joint, "prisoners.exchange") == (None, "agreed")
 
+
+
+def test_lower_case_twins_find_what_the_rules_find(analyzer: Analyzer) -> None:
+    """Ruling a rule out on lower-cased ASCII text changes no mention over the labelled items."""
+    rows = [json.loads(line) for name in ("written_2025.jsonl", "corpus_labels.jsonl")
+            for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    sentences = [s for r in rows for s in make_document(r.get("title") or "", r.get("summary")
+                                                        or "", r.get("content") or "").sentences]
+    sentences += ["NATO MEMBERSHIP IS OFF THE TABLE, PUTIN SAYS", "Erdoğan offers a Black Sea truce"]
+    assert sum(s.isascii() for s in sentences) > len(sentences) // 2
+    fast = TermFinder(analyzer.config.terms, analyzer.actors)
+    slow = TermFinder(analyzer.config.terms, analyzer.actors)
+    slow._lowered = [None] * len(slow.rules)  # no twin: every rule searched as written
+    found = [fast._sentence(s) for s in sentences]
+    assert found == [slow._sentence(s) for s in sentences]
+    assert sum(map(bool, found)) > 50  # the items do state terms
+
+
+def test_a_pattern_with_upper_case_has_no_twin() -> None:
+    """A lower-cased text never matches an upper-case literal or an escape such as \\W."""
+    assert lowered(re.compile(r"truce\W+talks", re.I)) is None
+    assert lowered(re.compile(r"(?-i:NATO)", re.I)) is None
+    assert lowered(re.compile("truce", 0)) is None
+    twin = lowered(re.compile(r"(?<![\w])(?:ceasefire|truce)(?![\w])", re.I))
+    assert twin is not None and not twin.flags & re.I and twin.search("a truce now")
