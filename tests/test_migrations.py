@@ -80,6 +80,23 @@ def test_new_sqlite_store_has_8k_pages_and_old_ones_keep_theirs(tmp_path: Any) -
     assert PAGE_SIZE == 8192
 
 
+def test_sqlite_full_text_index_merges_at_16_segments(tmp_path: Any) -> None:
+    """search4 sets the FTS5 automerge to 16, and its downgrade back to FTS5's default 4."""
+    url = f"sqlite:///{tmp_path}/m.db"
+
+    def automerge() -> int:
+        with sqlite3.connect(tmp_path / "m.db") as conn:
+            row = conn.execute("SELECT v FROM articles_fts_config WHERE k = 'automerge'").fetchone()
+        return int(row[0]) if row else 4  # FTS5 stores only what differs from its default
+
+    upgrade(url)
+    assert automerge() == 16
+    from alembic import command
+
+    command.downgrade(alembic_config(url), "stories2")
+    assert automerge() == 4
+
+
 def test_store_behind_head_is_refused(tmp_path: Any) -> None:
     """A store with no schema, or an old one, is refused with the command to run."""
     url = f"sqlite:///{tmp_path}/old.db"

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 # The newest revision in migrations/, so that checking a store needs no Alembic import (0.07 s
 # of every command's start); tests/test_migrations.py holds it equal to Alembic's head.
-HEAD = "stories2"
+HEAD = "search4"
 # Alembic's table of the applied revision (its default name; migrations/env.py keeps it).
 VERSION_TABLE = "alembic_version"
 
