@@ -79,6 +79,8 @@ def plain_text(markup: str | None) -> str:
 
 def _tidy(text: str) -> str:
     """Spaces collapsed, lines stripped, runs of blank lines made one."""
+    if "\n" not in text:  # one line (most titles and names): nothing else to do
+        return _SPACE.sub(" ", text).strip()
     text = _SPACE.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANKS.sub("\n\n", text).strip()

@@ -32,8 +32,8 @@ class Prefixes:
 
     # Words remembered with the prefix words they start with: news text repeats its words,
     # so most are looked up once per document instead of sliced at every prefix length.
-    # Cleared when full, which bounds a worker's memory (~5 MB).
-    REMEMBER = 50_000
+    # Cleared when full, which bounds each worker's memory (~1 MB; the daemon's is counted).
+    REMEMBER = 10_000
 
     def __init__(self, nodes: Iterable[Node]) -> None:
         self.texts = frozenset(w.text for node in nodes for w in node.word_nodes()
