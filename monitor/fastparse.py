@@ -126,9 +126,23 @@ def _text(el: Element) -> str:
     return out.translate(_cp1252) if _C1.search(out) else out
 
 
+# An absolute http(s) URL that urljoin gives back unchanged: urljoin re-assembles it from its
+# parts, which drops an empty query, fragment or parameters, lower-cases the scheme, removes
+# blanks and refuses a bad IPv6 host; none of that can happen to these.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9][^\x00-\x20\x7f\[\];]*")
+
+
+def _join(base: str, value: str) -> str:
+    """feedparser's _urljoin(base, value), without its work for a plain absolute URL."""
+    if (_PLAIN_URL.fullmatch(value) and value.isascii() and "?#" not in value
+            and not value.endswith(("?", "#"))):
+        return value  # most links: the same answer without splitting and re-joining them
+    return _urljoin(base, value)
+
+
 def _resolve(url: str, value: str) -> str:
     """A URL resolved against the feed's, as feedparser does for non-empty link fields."""
-    return _urljoin(url, value) if value else value
+    return _join(url, value) if value else value
 
 
 def _html(value: str) -> str:
@@ -255,7 +269,7 @@ def _alternate(el: Element, url: str) -> str | None:
     if href is None:
         raise Unsure("link without href")
     if rel == "alternate" and kind in ("text/html", "html", "application/xhtml+xml", "xhtml"):
-        return _urljoin(url, href)
+        return _join(url, href)
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import re
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -119,3 +120,28 @@ def test_feedparser_suite_documents_agree_when_taken() -> None:
         ctype = header.group(1).decode("latin-1").strip().rstrip("-").strip() if header else None
         for content_type in {ctype or "application/xml", "application/rss+xml", "application/atom+xml"}:
             _same(body, content_type)
+
+
+def test_plain_absolute_links_resolve_as_feedparser_resolves_them() -> None:
+    """The short cut for absolute links gives what feedparser's _urljoin gives, edge cases too."""
+    from feedparser.urls import _urljoin
+
+    from monitor.fastparse import _join
+
+    links = [
+        "https://news.example/a/b?x=1&y=2#top", "http://news.example", "http://news.example?x",
+        "https://news.example/a?", "https://news.example/a#", "https://news.example/a?#f",
+        "https://news.example/a;p", "https://news.example/a;", "HTTP://news.example/a",
+        "http:///news.example/a", "https://[::1/a", "https://[::1]:8080/a", "https:// news/a",
+        "https://news.example/a b", "https://news.example/a\tb", "https://nеws.example/a",
+        "https://news.example/ü", "ftp://news.example/a", "/relative/path", "../up", "?q=1",
+        "#frag", "", "https://news.example/a/../b/./c", "https://user:pw@news.example:8443/a",
+        "https://news.example/%2e%2e/a", "https://news.example/a\x7f", "https://-bad/a",
+    ]
+    rnd = random.Random(3)
+    alphabet = "ab/?#;:[]@% .\t-_=&"
+    links += ["https://news.example/" + "".join(rnd.choice(alphabet) for _ in range(8))
+              for _ in range(3000)]
+    for base in ("http://feeds.example/rss.xml", "https://feeds.example/atom"):
+        for link in links:
+            assert _join(base, link) == _urljoin(base, link), (base, link)
