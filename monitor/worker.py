@@ -105,7 +105,9 @@ def _printer(shape: Shape) -> Fingerprinter:
 
 def warm(config_dir: str | None, shape: Shape | None) -> None:
     """Build the analyzer (and fingerprinter) now, as the first call would."""
-    _analyzer(config_dir)
+    # The term rules' lower-case twins too, so that workers share them instead of each
+    # compiling its own on its first sentence.
+    _analyzer(config_dir).terms.twins()
     if shape is not None:
         _printer(shape)
 

@@ -30,32 +30,25 @@ class QueryError(ValueError):
 class Prefixes:
     """The trailing-wildcard words of compiled queries, for an Index to expand in one pass."""
 
-    # Words remembered with the prefix words they start with: news text repeats its words,
-    # so most are looked up once per document instead of sliced at every prefix length.
-    # Cleared when full, which bounds each worker's memory (~1 MB; the daemon's is counted).
-    REMEMBER = 10_000
-
     def __init__(self, nodes: Iterable[Node]) -> None:
         self.texts = frozenset(w.text for node in nodes for w in node.word_nodes()
                                if w.prefix is not None)
-        # The prefix itself ("negotiat") to its word's text ("negotiat*").
-        self.by_prefix = {text[:-1]: text for text in self.texts}
-        lengths = [len(p) for p in self.by_prefix] or [0]
-        self.shortest, self.longest = min(lengths), max(lengths)
-        self.known: dict[str, tuple[str, ...]] = {}
+        # Each prefix ("negotiat", of the word "negotiat*") filed under its first two letters:
+        # a document word is compared only with the few prefixes that start as it does (most
+        # words with none), at no memory cost per word seen.
+        starts: dict[str, list[tuple[str, str]]] = {}
+        short: list[tuple[str, str]] = []
+        for text in sorted(self.texts):
+            prefix = text[:-1]
+            (starts.setdefault(prefix[:2], []) if len(prefix) >= 2 else short).append(
+                (prefix, text))
+        self.starts = {k: tuple(v) for k, v in starts.items()}
+        self.short = tuple(short)
 
-    def of(self, word: str) -> tuple[str, ...]:
+    def of(self, word: str) -> list[str]:
         """The prefix words (`negotiat*`) that `word` starts with."""
-        found = self.known.get(word)
-        if found is None:
-            by_prefix = self.by_prefix
-            found = tuple(by_prefix[word[:k]]
-                          for k in range(self.shortest, min(self.longest, len(word)) + 1)
-                          if word[:k] in by_prefix)
-            if len(self.known) >= self.REMEMBER:
-                self.known.clear()
-            self.known[word] = found
-        return found
+        return [text for prefix, text in self.short + self.starts.get(word[:2], ())
+                if word.startswith(prefix)]
 
 
 _NO_PREFIXES = frozenset[str]()
@@ -97,10 +90,13 @@ class Index:
         self.expanded = prefixes.texts
         found: dict[str, list[int]] = {}
         merged: set[str] = set()
-        known, of = prefixes.known, prefixes.of
+        starts, short = prefixes.starts, prefixes.short
         for word, pos in self.positions.items():
-            texts = known.get(word)
-            for text in of(word) if texts is None else texts:
+            # Most words start as no prefix does: one look-up, an empty loop.
+            candidates = starts.get(word[:2], ())
+            for prefix, text in short + candidates if short else candidates:
+                if not word.startswith(prefix):
+                    continue
                 if text in found:
                     found[text] = found[text] + pos
                     merged.add(text)

@@ -129,7 +129,7 @@ class TermFinder:
                                             stance=general.stance)
         return tuple(best.values())
 
-    def _twins(self) -> list[re.Pattern[str] | None]:
+    def twins(self) -> list[re.Pattern[str] | None]:
         """Each rule's case-sensitive twin (see `lowered`), compiled on first use."""
         if self._lowered is None:
             self._lowered = [lowered(rule.pattern) for rule in self.rules]
@@ -143,7 +143,7 @@ class TermFinder:
         # lower-cased sentence, rules it out at half the cost; a hit is matched again as
         # written, so what is found does not change.
         low = sentence.lower() if sentence.isascii() else None
-        twins = self._twins() if low is not None else None
+        twins = self.twins() if low is not None else None
         for i, rule in enumerate(self.rules):
             if low is not None and twins is not None:
                 twin = twins[i]

@@ -117,11 +117,12 @@ def test_overlapping_prefixes_merge_positions() -> None:
     assert index.positions["peace*"] == [0, 4]
 
 
-def test_remembered_words_are_forgotten_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The word memory is bounded, and answers stay right after it is cleared."""
-    prefixes = Prefixes([parse("negotiat* OR talk*")])
-    monkeypatch.setattr(Prefixes, "REMEMBER", 3)
-    words = ["negotiators", "talks", "peace", "talking", "war", "negotiation"]
-    found = [prefixes.of(w) for w in words]
-    assert found == [("negotiat*",), ("talk*",), (), ("talk*",), (), ("negotiat*",)]
-    assert len(prefixes.known) <= 3
+def test_a_word_is_compared_with_the_prefixes_that_start_as_it_does() -> None:
+    """Prefixes of one or two letters, and longer ones sharing a start, are all found."""
+    prefixes = Prefixes([parse("negotiat* OR neg* OR n* OR talk* OR ta* OR *")])
+    assert sorted(prefixes.of("negotiators")) == ["*", "n*", "neg*", "negotiat*"]
+    assert sorted(prefixes.of("talks")) == ["*", "ta*", "talk*"]
+    assert prefixes.of("peace") == ["*"]
+    index = Index(tokens("negotiators talk peace"), prefixes)
+    assert index.positions["n*"] == [0] and index.positions["*"] == [0, 1, 2]
+    assert index.positions["talk*"] == [1] and "negotiat*" in index.positions
