@@ -96,8 +96,8 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
 
 def test_a_broken_vocabulary_stops_a_poll_and_blames_no_feed(tmp_path: Path,
                                                                feed_server: FeedServer) -> None:
-    """A vocabulary value of the wrong type is one line naming the folder and exit 2, whether
-    or not a feed has anything new, and no error is recorded against a feed."""
+    """A vocabulary value of the wrong type is one line naming the folder and exit 2, for a
+    poll with or without new entries and for the daemon, and no feed is blamed."""
     vocab = tmp_path / "analysis"
     shutil.copytree(Path(__file__).resolve().parents[1] / "config" / "analysis", vocab)
     cfg = tmp_path / "m.toml"
@@ -114,7 +114,8 @@ def test_a_broken_vocabulary_stops_a_poll_and_blames_no_feed(tmp_path: Path,
     new = feed_server.add("/new.xml", rss(make_items("new", 3)))
     assert run("feeds", "add", new, db=db, config=cfg).returncode == 0
     fresh = run("poll", "--quiet", db=db, config=cfg)
-    for polled in (unchanged, fresh):
+    daemon = run("run", db=db, config=cfg)  # the daemon refuses to start the same way
+    for polled in (unchanged, fresh, daemon):
         assert polled.returncode == 2, polled.stderr
         assert f"{vocab}: malformed vocabulary" in polled.stderr, polled.stderr
         assert "Traceback" not in polled.stderr
