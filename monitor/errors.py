@@ -2,6 +2,7 @@
 
     MonitorError
     ├── ConfigError            bad or unreadable configuration, names the key
+    ├── VocabularyError        the analysis vocabulary cannot be read (monitor.analysis.vocab)
     ├── StoreError             the database
     │   ├── SchemaNotAtHead    the schema needs `monitor db upgrade`
     │   └── StoreLocked        another daemon holds an SQLite store

@@ -142,13 +142,12 @@ class TermFinder:
         # Most sentences state no term: on ASCII text each rule's twin, searching the
         # lower-cased sentence, rules it out at half the cost; a hit is matched again as
         # written, so what is found does not change.
-        low = sentence.lower() if sentence.isascii() else None
-        twins = self.twins() if low is not None else None
-        for i, rule in enumerate(self.rules):
-            if low is not None and twins is not None:
-                twin = twins[i]
-                if twin is not None and twin.search(low) is None:
-                    continue
+        plain = sentence.isascii()
+        low = sentence.lower() if plain else sentence
+        twins = self.twins() if plain else [None] * len(self.rules)
+        for rule, twin in zip(self.rules, twins, strict=True):
+            if twin is not None and twin.search(low) is None:
+                continue
             m = rule.pattern.search(sentence)
             if m:
                 matches.append((rule, m))
