@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -58,3 +60,14 @@ def test_daemon_serves_api_and_stops_it(tmp_path: Path) -> None:
         raise AssertionError("the API still answers after the daemon stopped")
     except httpx.TransportError:
         pass
+
+
+def test_the_daemon_loads_the_page_templates_only_when_a_page_is_asked_for() -> None:
+    """Jinja2 and the HTML cleaner (3.3 MB) stay out of a daemon nobody browses."""
+    code = ("import sys, monitor.serve, monitor.api.app, monitor.api.web as web\n"
+            "heavy = ('jinja2', 'nh3', 'starlette.templating')\n"
+            "assert not [m for m in heavy if m in sys.modules], sys.modules.keys() & set(heavy)\n"
+            "web.templates()\n"
+            "assert all(m in sys.modules for m in heavy)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
