@@ -75,7 +75,7 @@ class Relevance:
                     self.triggers.add(lit)
                 else:
                     self.any_word = True
-        self._starts = tuple(t[:-1] for t in self.triggers if t.endswith("*"))
+        self._trigger_prefixes = tuple(t[:-1] for t in self.triggers if t.endswith("*"))
 
     def index(self, doc: Document) -> Index:
         """The token index of a document, with this vocabulary's prefix words expanded."""
@@ -87,7 +87,7 @@ class Relevance:
             return True
         # An index that did not expand the prefix words: look for their prefixes.
         return (index.expanded is not self.prefixes.texts
-                and any(w.startswith(self._starts) for w in index.positions))
+                and any(w.startswith(self._trigger_prefixes) for w in index.positions))
 
     def judge(self, index: Index) -> Verdict:
         """Score the indexed document."""

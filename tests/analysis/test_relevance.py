@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.analysis import Analyzer
+from monitor.analysis.relevance import index_document
+from monitor.analysis.text import make_document
 from tests.analysis.conftest import AnalyzeText
 
 
@@ -171,3 +174,17 @@ def test_no_rescue_without_any_diplomacy(analyze: AnalyzeText) -> None:
 ])
 def test_sixth_probe_wordings(analyze: AnalyzeText, title: str, summary: str) -> None:
     assert analyze(title, summary).relevant
+
+
+@pytest.mark.parametrize("text", [
+    "Negotiators from Kyiv and Moscow met in Istanbul for peace talks",
+    "Zelensky rejects freezing the conflict along the front line",
+    "Мирные переговоры России и Украины начались в Стамбуле",
+    "Football: the second round of the cup", "Kremlin says a ceasefire is not on the table"])
+def test_an_index_without_expanded_prefixes_gets_the_same_verdict(analyzer: Analyzer,
+                                                                   text: str) -> None:
+    """The prefix words found by binary search give what the one-pass expansion gives."""
+    doc = make_document(text, "", "")
+    relevance = analyzer.relevance
+    assert relevance.judge(index_document(doc)) == relevance.judge(relevance.index(doc))
+    assert relevance.index(doc).expanded and not index_document(doc).expanded
