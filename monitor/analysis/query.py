@@ -45,11 +45,6 @@ class Prefixes:
         self.starts = {k: tuple(v) for k, v in starts.items()}
         self.short = tuple(short)
 
-    def of(self, word: str) -> list[str]:
-        """The prefix words (`negotiat*`) that `word` starts with."""
-        return [text for prefix, text in self.short + self.starts.get(word[:2], ())
-                if word.startswith(prefix)]
-
 
 _NO_PREFIXES = frozenset[str]()
 

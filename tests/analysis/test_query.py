@@ -120,9 +120,7 @@ def test_overlapping_prefixes_merge_positions() -> None:
 def test_a_word_is_compared_with_the_prefixes_that_start_as_it_does() -> None:
     """Prefixes of one or two letters, and longer ones sharing a start, are all found."""
     prefixes = Prefixes([parse("negotiat* OR neg* OR n* OR talk* OR ta* OR *")])
-    assert sorted(prefixes.of("negotiators")) == ["*", "n*", "neg*", "negotiat*"]
-    assert sorted(prefixes.of("talks")) == ["*", "ta*", "talk*"]
-    assert prefixes.of("peace") == ["*"]
     index = Index(tokens("negotiators talk peace"), prefixes)
-    assert index.positions["n*"] == [0] and index.positions["*"] == [0, 1, 2]
-    assert index.positions["talk*"] == [1] and "negotiat*" in index.positions
+    found = {k: v for k, v in index.positions.items() if k.endswith("*")}
+    assert found == {"*": [0, 1, 2], "n*": [0], "neg*": [0], "negotiat*": [0], "ta*": [1],
+                     "talk*": [1]}
