@@ -8,8 +8,7 @@ import functools
 import hashlib
 import ssl
 import time
-from collections import OrderedDict, defaultdict
-from collections.abc import AsyncIterator
+from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -17,10 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies
 
-import httpcore
 import httpx
 
-from monitor.netbackend import AsyncioBackend
+from monitor.http1 import Http1Pools
 from monitor.settings import FetchSettings
 from monitor.values import FeedRef, FetchResult
 
@@ -84,9 +82,8 @@ class Fetcher:
         self._direct: httpx.AsyncBaseTransport | None = None
         if transport is None and not getproxies():
             # With a proxy in the environment httpx's own transport stays: it routes through it.
-            transport = self._direct = OriginPools(
-                httpx.Limits(max_connections=settings.concurrency,
-                             max_keepalive_connections=settings.per_host),
+            transport = self._direct = Http1Pools(
+                per_origin=settings.per_host,
                 max_origins=max(1, IDLE_CONNECTIONS_PER_FETCH * settings.concurrency
                                 // settings.per_host))
         self.client = httpx.AsyncClient(
@@ -208,128 +205,6 @@ class Fetcher:
 
 # Idle keep-alive connections kept per fetch in flight (with the defaults, 80 over 40 hosts).
 IDLE_CONNECTIONS_PER_FETCH = 4
-
-
-class _Origin:
-    """One origin's connection pool, its requests in flight and when it was last used."""
-
-    __slots__ = ("active", "last_used", "transport")
-
-    def __init__(self, transport: httpx.AsyncHTTPTransport) -> None:
-        self.transport = transport
-        self.active = 0
-        self.last_used = time.monotonic()
-
-
-class _Released(httpx.AsyncByteStream):
-    """A response body that gives its origin's in-flight slot back when closed."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, origin: _Origin) -> None:
-        self._stream = stream
-        self._origin: _Origin | None = origin
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        """The body's chunks, as the wrapped stream yields them."""
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        """Close the body, then release the origin (once)."""
-        try:
-            await self._stream.aclose()
-        finally:
-            if self._origin is not None:
-                self._origin.active -= 1
-                self._origin.last_used = time.monotonic()
-                self._origin = None
-
-
-class OriginPools(httpx.AsyncBaseTransport):
-    """A small httpcore pool per origin (scheme, host, port), so keep-alive is reused across hosts.
-
-    One shared httpcore pool does two costly things with many hosts: on every request and
-    every response close it checks each connection it holds (socket calls per idle one), and
-    once full it closes an idle connection to one host to open one to another. With 20
-    connections over 25 hosts, 8 requests in 10 opened a connection. Per origin, a pool holds
-    only that host's few connections (`fetch.per_host` are in flight at most); the least
-    recently used idle origins are closed beyond `max_origins` or past the keep-alive expiry.
-    """
-
-    def __init__(self, limits: httpx.Limits, max_origins: int) -> None:
-        self._limits = limits
-        self._max_origins = max_origins
-        self._origins: OrderedDict[tuple[bytes, bytes, int | None], _Origin] = OrderedDict()
-        self._contexts: dict[bool, ssl.SSLContext] = {}
-
-    def _transport(self, scheme: str) -> httpx.AsyncHTTPTransport:
-        """A pool for a new origin; pools share TLS contexts, which take milliseconds to build."""
-        tls = scheme == "https"
-        context = self._contexts.get(tls)
-        if context is None:
-            # A plain-HTTP origin's pool never starts TLS; had it to, trusting no CA fails closed.
-            context = self._contexts[tls] = (httpx.create_ssl_context() if tls
-                                             else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
-        return native_transport(context, self._limits)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request on its origin's pool; the response releases the origin when closed."""
-        url = request.url
-        key = (url.raw_scheme, url.raw_host, url.port)
-        origin = self._origins.get(key)
-        closing: list[_Origin] = []
-        if origin is None:
-            closing = self._evict()
-            origin = self._origins[key] = _Origin(self._transport(url.scheme))
-        else:
-            self._origins.move_to_end(key)
-        origin.active += 1
-        try:
-            for old in closing:
-                await old.transport.aclose()
-            response = await origin.transport.handle_async_request(request)
-        except BaseException:
-            origin.active -= 1
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _Released(response.stream, origin)
-        return response
-
-    def _evict(self) -> list[_Origin]:
-        """Take out idle origins over the cap (least recently used first) or past keep-alive."""
-        expiry = self._limits.keepalive_expiry
-        # Past the expiry httpcore would drop their connections at next use anyway; None is never.
-        expired = time.monotonic() - expiry if expiry is not None else float("-inf")
-        excess = len(self._origins) + 1 - self._max_origins
-        out = []
-        for key, origin in list(self._origins.items()):
-            if origin.active:
-                continue
-            if excess > 0 or origin.last_used < expired:
-                del self._origins[key]
-                out.append(origin)
-                excess -= 1
-        return out
-
-    async def aclose(self) -> None:
-        """Close every origin's connections."""
-        origins, self._origins = list(self._origins.values()), OrderedDict()
-        for origin in origins:
-            await origin.transport.aclose()
-
-
-def native_transport(context: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """httpx's transport with its httpcore pool on asyncio's own transports (monitor.netbackend).
-
-    httpx does not pass a network backend through, so the pool is built again with one; if a
-    future httpx builds its pool differently, its own stays (slower, not wrong).
-    """
-    transport = httpx.AsyncHTTPTransport(verify=context, limits=limits)
-    if type(transport._pool) is httpcore.AsyncConnectionPool:
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context, max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry, network_backend=AsyncioBackend())
-    return transport
 
 
 @functools.lru_cache(maxsize=16_384)
