@@ -199,6 +199,9 @@ class Pipeline:
         # Polls waiting for the writer thread, which commits them together (see _save).
         self._pending: collections.deque[Pending] = collections.deque()
         self._flush_queued = False
+        # Polls started and not yet handed to the writer; the timer of a held flush (_save).
+        self._busy = 0
+        self._timer: asyncio.TimerHandle | None = None
 
     @staticmethod
     def in_flight(settings: Settings) -> int:
@@ -213,11 +216,21 @@ class Pipeline:
 
     async def poll(self, feed: FeedRef, headers: dict[str, str] | None = None) -> PollReport:
         """Poll one leased feed and record everything about it; never raises for feed faults."""
+        self._busy += 1
         async with self._gate:
-            return await self._poll(feed, headers)
+            try:
+                result, parsed, analysed = await self._fetch(feed, headers)
+            finally:
+                self._busy -= 1
+            if result.kind not in QUIET or result.error or result.moved_to:
+                return await self._store(feed, result, parsed, analysed)
+        # A 304 or same-bytes answer holds no body or entries: it waits for the writer outside
+        # the gate, so the next fetches go on meanwhile (see _save).
+        return await self._store(feed, result, parsed, analysed)
 
-    async def _poll(self, feed: FeedRef, headers: dict[str, str] | None) -> PollReport:
-        """Fetch, parse in a worker, dedup and analyse, store in the writer thread."""
+    async def _fetch(self, feed: FeedRef, headers: dict[str, str] | None
+                     ) -> tuple[FetchResult, ParsedFeed | None, Done | None]:
+        """Fetch, then parse in a worker (and analyse there, for a feed never read before)."""
         result = await self.fetcher.fetch(feed, {**dict(feed.headers), **(headers or {})})
         parsed: ParsedFeed | None = None
         analysed: Done | None = None
@@ -231,6 +244,11 @@ class Pipeline:
                 parsed = None
         if result.body is not None:
             result = replace(result, body=None)  # drop the bytes before the long await
+        return result, parsed, analysed
+
+    async def _store(self, feed: FeedRef, result: FetchResult, parsed: ParsedFeed | None,
+                     analysed: Done | None) -> PollReport:
+        """Dedup and analyse what is new, store it in the writer thread, count the poll."""
         try:
             known, items = await self._new_entries(feed, parsed, analysed)
             report = await self._save(Write(feed, result, parsed, known, items))
@@ -315,28 +333,50 @@ class Pipeline:
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[PollReport] = loop.create_future()
-        item = (write, done)
-        self._pending.append(item)
-        if not self._flush_queued:
-            self._flush_queued = True
-            try:
-                assert self.db_pool is not None
-                self.db_pool.submit(self._flush, loop)
-            except RuntimeError:  # the writer is shut down: nothing will record this poll
-                self._flush_queued = False
-                self._pending.remove(item)
-                raise
+        self._pending.append((write, done))
+        quiet = not write.items and write.result.kind in QUIET
+        if quiet and self._busy and len(self._pending) < GROUP_POLLS:
+            # More polls are on their way; a poll of unchanged feeds is mostly these, and one
+            # commit for a few of them each rewrote the feeds' pages (141 commits and 12 MB of
+            # WAL for 1,000 304s, against ~15 and 2 MB held like this). Nothing waits on it
+            # but the poll itself, which no longer holds a slot of the gate.
+            if self._timer is None and not self._flush_queued:
+                self._timer = loop.call_later(QUIET_HOLD, self._submit_flush, loop)
+        else:
+            self._submit_flush(loop)
         return await done
+
+    def _submit_flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Have the writer thread commit what is pending, unless it is already on its way."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._flush_queued:
+            return
+        self._flush_queued = True
+        try:
+            assert self.db_pool is not None
+            self.db_pool.submit(self._flush, loop)
+        except RuntimeError as exc:  # the writer is shut down: nothing will record these polls
+            self._flush_queued = False
+            pending, self._pending = self._pending, collections.deque()
+            for _write, fut in pending:
+                if not fut.done():
+                    fut.set_exception(exc)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         """In the writer thread: commit queued polls in groups, then wake the polls awaiting them."""
         self._flush_queued = False  # before draining, so a later arrival queues another flush
-        while self._pending:
+        # Only what is pending now: a later arrival has queued another flush, or held one
+        # (_save), and draining it here would commit each few quiet polls that came meanwhile.
+        todo = len(self._pending)
+        while todo:
             batch: list[Pending] = []
             articles = 0
             # Bounded groups: PostgreSQL daemons wait on each other's stories lock meanwhile.
-            while self._pending and articles < GROUP_ARTICLES and len(batch) < GROUP_POLLS:
+            while todo and articles < GROUP_ARTICLES and len(batch) < GROUP_POLLS:
                 batch.append(self._pending.popleft())
+                todo -= 1
                 articles += len(batch[-1][0].items)
             self._commit(loop, batch)
 
@@ -410,7 +450,10 @@ class Pipeline:
             return Analysed(entry)
 
     def close(self) -> None:
-        """Stop the executors."""
+        """Stop the executors (and the timer of a held flush: nothing is polling any more)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         for pool in (self.parse_pool, self.db_pool):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -431,6 +474,8 @@ Pending = tuple[Write, "asyncio.Future[PollReport]"]
 # A group commits once it holds this many new articles or polls (see Pipeline._flush).
 GROUP_ARTICLES = 500
 GROUP_POLLS = 200
+# Seconds quiet polls (304s, same bytes) wait for others to share their commit (Pipeline._save).
+QUIET_HOLD = 0.05
 
 
 def _settle(futs: list[asyncio.Future[PollReport]],
