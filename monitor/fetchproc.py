@@ -25,6 +25,8 @@ import socket
 import struct
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from monitor.fetcher import Fetcher, host_of
@@ -54,8 +56,12 @@ class FetchProcess:
         self.deadline = deadline
 
     @classmethod
-    def start(cls, settings: FetchSettings) -> FetchProcess | None:
+    def start(cls, settings: FetchSettings, vocabulary: Vocabulary | None = None
+              ) -> FetchProcess | None:
         """Fork a fetch process; None (the poller fetches alone) when fork is unsafe here.
+
+        With `vocabulary`, the process first loads the analysis vocabulary of that folder (None:
+        the shipped one) and says what came of it (see `vocabulary_check`).
 
         Safe means this process has no other thread yet: a fork copies only the calling thread,
         and a lock another thread held (logging's, the allocator's) would stay held forever.
@@ -77,6 +83,8 @@ class FetchProcess:
                 ours.close()
                 for other in _STARTED:
                     other.close()
+                if vocabulary is not None:
+                    theirs.sendall(_frame(_check_vocabulary(vocabulary.folder)))
                 _child(theirs, settings)
             except BaseException:
                 code = 1
@@ -85,6 +93,25 @@ class FetchProcess:
         theirs.close()
         _STARTED.append(ours)
         return cls(pid, ours, settings.deadline)
+
+    def vocabulary_check(self, timeout: float = 60.0) -> tuple[str | None, str | None] | None:
+        """What the process found loading the vocabulary: (version, None) when it loads,
+        (None, the error) when it is broken; None when the process could not tell.
+
+        Read before the socket is handed to the event loop: the check is its first frame.
+        """
+        try:
+            self.sock.settimeout(timeout)
+            try:
+                (size,) = _HEADER.unpack(_recv_exactly(self.sock, _HEADER.size))
+                version, error = pickle.loads(_recv_exactly(self.sock, size))
+            finally:
+                self.sock.settimeout(None)
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+            return None
+        if version is None and error is None:
+            return None
+        return version, error
 
     def close(self) -> None:
         """Close the socket (the process exits on it) and reap the process without blocking long."""
@@ -106,6 +133,44 @@ class FetchProcess:
             os.waitpid(self.pid, 0)
         except ChildProcessError:
             pass
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The analysis vocabulary a fetch process loads before fetching (None: the shipped one)."""
+
+    folder: Path | None
+
+
+def _check_vocabulary(folder: Path | None) -> tuple[str | None, str | None]:
+    """Load the vocabulary as the poller would: its version, or the error that stops a poll.
+
+    `monitor poll` has this done here, on the other core while it is still starting, rather
+    than compiling it itself (~0.1 s before its first fetch); it then builds its own copy only
+    if it analyses an entry itself. (None, None): a fault of another kind, which the poller
+    meets again loading the vocabulary itself.
+    """
+    from monitor.analysis import load_analyzer
+    from monitor.analysis.vocab import VocabularyError
+
+    try:
+        return load_analyzer(folder).version, None
+    except VocabularyError as exc:
+        return None, str(exc)
+    except Exception:  # reported by the poller's own load, with its traceback
+        return None, None
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    """size bytes from a blocking socket; EOFError if it closes first."""
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(left)
+        if not chunk:
+            raise EOFError("the fetch process closed its socket")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _child(sock: socket.socket, settings: FetchSettings) -> None:
@@ -339,14 +404,16 @@ class SharedFetcher:
             await remote.aclose()
 
 
-def start_processes(settings: FetchSettings, default: int) -> list[FetchProcess]:
+def start_processes(settings: FetchSettings, default: int,
+                    vocabulary: Vocabulary | None = None) -> list[FetchProcess]:
     """The `fetch.processes` fetch processes (`default` when unset), forked now.
 
-    None are forked where fork is unsafe (see FetchProcess.start).
+    None are forked where fork is unsafe (see FetchProcess.start). With `vocabulary`, the
+    first one loads it before fetching (see FetchProcess.vocabulary_check).
     """
-    procs = []
+    procs: list[FetchProcess] = []
     for _ in range(default if settings.processes is None else settings.processes):
-        proc = FetchProcess.start(settings)
+        proc = FetchProcess.start(settings, None if procs else vocabulary)
         if proc is None:
             break
         procs.append(proc)

@@ -501,9 +501,29 @@ def _log_failure(feed: FeedRef, result: FetchResult) -> None:
 class AnalysisStage:
     """Adapts the analysis package to entries: builds its Item, keeps the JSON to store."""
 
-    def __init__(self, analyzer: Any) -> None:
-        self.analyzer = analyzer
-        self.version: str = analyzer.version
+    def __init__(self, analyzer: Any = None, *, version: str | None = None,
+                 load: Callable[[], Any] | None = None) -> None:
+        """An analyzer; or its version and how to load it, when first needed."""
+        if analyzer is not None:
+            version = analyzer.version
+        elif version is None or load is None:
+            raise TypeError("AnalysisStage needs an analyzer, or a version and a loader")
+        self._analyzer = analyzer
+        self._load = load
+        self.version: str = version
+
+    @property
+    def analyzer(self) -> Any:
+        """The analyzer; a stage given a version only loads it here, once."""
+        if self._analyzer is None:
+            assert self._load is not None
+            self._analyzer = self._load()
+        return self._analyzer
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the analyzer has been loaded (a deferred stage loads it on first use)."""
+        return self._analyzer is not None
 
     def analyze_entry(self, entry: Entry, source: str | None) -> Analysed:
         """Analyse one entry into what the store keeps."""

@@ -12,11 +12,24 @@ from monitor.pipeline import AfterStore, AnalysisStage
 from monitor.settings import Settings
 
 
-def load_analysis_stage(settings: Settings) -> AnalysisStage:
-    """The configured analyzer, ready for the pipeline."""
-    from monitor.analysis import load_analyzer
+def load_analysis_stage(settings: Settings, checked: tuple[str | None, str | None] | None = None
+                        ) -> AnalysisStage:
+    """The configured analyzer, ready for the pipeline.
 
-    return AnalysisStage(load_analyzer(settings.analysis.config_dir))
+    `checked` is what a fetch process found loading the same vocabulary (version, error): a
+    broken one stops here as if loaded here; a sound one is loaded here only when first used.
+    """
+    from monitor.analysis import load_analyzer
+    from monitor.analysis.vocab import VocabularyError
+
+    folder = settings.analysis.config_dir
+    if checked is not None:
+        version, error = checked
+        if error is not None:
+            raise VocabularyError(error)
+        if version is not None:
+            return AnalysisStage(version=version, load=lambda: load_analyzer(folder))
+    return AnalysisStage(load_analyzer(folder))
 
 
 def after_store_stages(settings: Settings, engine: Engine) -> list[AfterStore]:

@@ -115,7 +115,11 @@ def test_a_broken_vocabulary_stops_a_poll_and_blames_no_feed(tmp_path: Path,
     assert run("feeds", "add", new, db=db, config=cfg).returncode == 0
     fresh = run("poll", "--quiet", db=db, config=cfg)
     daemon = run("run", db=db, config=cfg)  # the daemon refuses to start the same way
-    for polled in (unchanged, fresh, daemon):
+    # The fetch process that `monitor poll` forks finds the error; without one, the poll does.
+    alone = tmp_path / "alone.toml"
+    alone.write_text(cfg.read_text() + "processes = 0\n")
+    by_itself = run("poll", "--quiet", db=db, config=alone)
+    for polled in (unchanged, fresh, daemon, by_itself):
         assert polled.returncode == 2, polled.stderr
         assert f"{vocab}: malformed vocabulary" in polled.stderr, polled.stderr
         assert "Traceback" not in polled.stderr

@@ -218,3 +218,47 @@ def test_daemon_with_a_fetch_process(stop: str, sqlite_url: str, tmp_path: Path,
         time.sleep(0.05)
     assert not _alive(fetchers[0])
     engine.dispose()
+
+
+def test_the_first_fetch_process_checks_the_vocabulary(tmp_path: Path) -> None:
+    """A fetch process started with a vocabulary loads it first: the same version as loading it
+    here, or the error that stops a poll; the stage built from its answer loads on first use."""
+    import shutil
+
+    from monitor.analysis import load_analyzer
+    from monitor.analysis.vocab import VocabularyError
+    from monitor.settings import load_settings
+    from monitor.values import Entry
+    from monitor.wiring import load_analysis_stage
+
+    broken = tmp_path / "analysis"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "config" / "analysis", broken)
+    topic = broken / "topic.toml"
+    topic.write_text(topic.read_text().replace("threshold = 2.0", 'threshold = "high"', 1))
+    # In a fresh interpreter: this one may have threads by now, and then nothing is forked.
+    script = ("import json, sys; from pathlib import Path\n"
+              "from monitor.fetchproc import Vocabulary, start_processes\n"
+              "from monitor.settings import FetchSettings\n"
+              "folder = Path(sys.argv[1]) if sys.argv[1] else None\n"
+              "(proc,) = start_processes(FetchSettings(), 1, Vocabulary(folder))\n"
+              "print(json.dumps(proc.vocabulary_check())); proc.close()\n")
+    answers: list[tuple[str | None, str | None]] = []
+    for folder in ("", str(broken)):
+        out = subprocess.run([sys.executable, "-c", script, folder], capture_output=True,
+                             text=True, timeout=60, check=True)
+        answers.append(tuple(json.loads(out.stdout)))  # type: ignore[arg-type]
+    (version, error), (no_version, broken_error) = answers
+    assert version == load_analyzer(None).version and error is None
+    assert no_version is None and broken_error is not None
+    assert f"{broken}: malformed vocabulary" in broken_error
+
+    settings = load_settings(None)
+    stage = load_analysis_stage(settings, answers[0])
+    assert stage.version == version and not stage.loaded
+    with pytest.raises(VocabularyError, match="malformed vocabulary"):
+        load_analysis_stage(settings, answers[1])
+    assert load_analysis_stage(settings, (None, None)).loaded  # no answer: loaded here
+    title = "Russia and Ukraine hold a second round of peace talks in Istanbul"
+    entry = Entry("k", None, None, None, title, "Delegations met on Monday.", "", None, None, "h")
+    analysed = stage.analyze_entry(entry, "http://example.invalid/f.xml")
+    assert stage.loaded and analysed.relevant is True and analysed.version == version

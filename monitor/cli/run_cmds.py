@@ -38,7 +38,7 @@ def poll(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Poll all (or the chosen) enabled feeds once, now, then print a summary."""
-    from monitor.fetchproc import start_processes
+    from monitor.fetchproc import Vocabulary, start_processes
     from monitor.pipeline import utcnow
     from monitor.store.db import make_engine, require_head
     from monitor.store.feeds import list_feeds, sync_config_feeds
@@ -46,7 +46,9 @@ def poll(
     settings = state.settings()
     # One pass over every feed, where wall time counts: one fetch process unless configured.
     # Forked before the store opens and before any thread or event loop (monitor.fetchproc).
-    procs = start_processes(settings.fetch, default=1)
+    # The first one loads the vocabulary meanwhile, on the other core (see _poll_once).
+    procs = start_processes(settings.fetch, default=1,
+                            vocabulary=Vocabulary(settings.analysis.config_dir))
     engine = make_engine(settings.database.url)
     require_head(engine)
     sync_config_feeds(engine, settings.feeds, utcnow())
@@ -77,11 +79,13 @@ async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool,
     from monitor.wiring import after_store_stages, load_analysis_stage
 
     settings = state.settings()
+    # A broken vocabulary stops the poll before any feed is claimed (exit 2, no feed blamed).
+    stage = load_analysis_stage(settings, procs[0].vocabulary_check() if procs else None)
     owner = owner_id()
     refs = claim_feeds(engine, owner, utcnow(), settings.scheduler.lease, limit=1_000_000,
                        ids=ids, due_only=False)
     fetcher = make_fetcher(settings.fetch, procs)
-    pipeline = Pipeline(engine, settings, fetcher, owner, load_analysis_stage(settings),
+    pipeline = Pipeline(engine, settings, fetcher, owner, stage,
                         parse_pool=make_parse_pool(settings.fetch.parse_workers, settings),
                         after_store=after_store_stages(settings, engine))
     try:
