@@ -199,7 +199,7 @@ class Pipeline:
         # Polls waiting for the writer thread, which commits them together (see _save).
         self._pending: collections.deque[Pending] = collections.deque()
         self._flush_queued = False
-        # Polls started and not yet handed to the writer; the timer of a held flush (_save).
+        # Polls started whose fetch has not ended; the timer of a held flush (see _save).
         self._busy = 0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -222,7 +222,7 @@ class Pipeline:
                 result, parsed, analysed = await self._fetch(feed, headers)
             finally:
                 self._busy -= 1
-            if result.kind not in QUIET or result.error or result.moved_to:
+            if not _quiet(result):
                 return await self._store(feed, result, parsed, analysed)
         # A 304 or same-bytes answer holds no body or entries: it waits for the writer outside
         # the gate, so the next fetches go on meanwhile (see _save).
@@ -334,12 +334,11 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[PollReport] = loop.create_future()
         self._pending.append((write, done))
-        quiet = not write.items and write.result.kind in QUIET
-        if quiet and self._busy and len(self._pending) < GROUP_POLLS:
-            # More polls are on their way; a poll of unchanged feeds is mostly these, and one
-            # commit for a few of them each rewrote the feeds' pages (141 commits and 12 MB of
-            # WAL for 1,000 304s, against ~15 and 2 MB held like this). Nothing waits on it
-            # but the poll itself, which no longer holds a slot of the gate.
+        if _quiet(write.result) and self._busy and len(self._pending) < GROUP_POLLS:
+            # More polls are on their way; a poll of unchanged feeds is mostly these, and a
+            # commit for each few of them rewrote the feeds' pages (1,000 304s: 141 commits and
+            # 12 MB of WAL; held like this, 9-11 commits). Nothing waits on it but the poll
+            # itself, which no longer holds a slot of the gate.
             if self._timer is None and not self._flush_queued:
                 self._timer = loop.call_later(QUIET_HOLD, self._submit_flush, loop)
         else:
@@ -405,8 +404,7 @@ class Pipeline:
     def _write(self, s: Session, writes: Sequence[Write]) -> list[PollReport]:
         """New entries, the stages after them and the feeds' new state, in the caller's tx."""
         now = self.clock()
-        quiet = [not w.items and w.result.kind in QUIET and not w.result.error
-                 and not w.result.moved_to for w in writes]
+        quiet = [not w.items and _quiet(w.result) for w in writes]
         # One query fills the session for record_outcome; quiet polls need no rows at all.
         load_feeds(s, [w.feed.id for w, q in zip(writes, quiet, strict=True) if not q])
         stored = [store_entries(s, w.feed.id, w.items, now, w.known) if w.items else []
@@ -476,6 +474,11 @@ GROUP_ARTICLES = 500
 GROUP_POLLS = 200
 # Seconds quiet polls (304s, same bytes) wait for others to share their commit (Pipeline._save).
 QUIET_HOLD = 0.05
+
+
+def _quiet(result: FetchResult) -> bool:
+    """A 304 or same-bytes answer, without error or move: nothing to parse, one row to update."""
+    return result.kind in QUIET and not result.error and not result.moved_to
 
 
 def _settle(futs: list[asyncio.Future[PollReport]],
