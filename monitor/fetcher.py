@@ -146,7 +146,7 @@ class Fetcher:
                 "moved_to": moved,
             }
             if resp.status_code == 304:
-                # Reading the (empty) body ends the message, so httpcore keeps the connection;
+                # Reading the (empty) body ends the message, so the transport keeps the connection;
                 # leaving it unread closes it, and every 304 would cost a new connection.
                 await resp.aread()
                 return FetchResult("not_modified", etag=feed.etag, last_modified=feed.last_modified,
