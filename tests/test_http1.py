@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import socket
 import ssl
@@ -22,7 +23,12 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 async def _serve(handler: Handler) -> tuple[asyncio.Server, int]:
     """A loopback server running handler per connection; its port."""
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # The client closing the connection is how each exchange here ends.
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            await handler(reader, writer)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
     return server, server.sockets[0].getsockname()[1]
 
 
