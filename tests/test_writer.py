@@ -80,6 +80,7 @@ def test_unchanged_feeds_share_commits_and_none_is_lost(db_url: str, engine: Eng
         row = feed_row(engine, feed_id)
         assert row.last_outcome == ("ok" if feed_id == ids[7] else "not_modified")
         assert row.lease_owner is None and row.last_checked_at is not None
-    # Quiet polls commit at most once a QUIET_HOLD; besides them: the claim, the feed with news,
-    # the last group and the release. Without the hold it was one commit every few polls.
-    assert commits <= elapsed / QUIET_HOLD + 4, (commits, elapsed)
+    # Quiet polls commit at most once a QUIET_HOLD (plus the hold under way at the end); the
+    # others: the claim, the feed with news (its known keys, then its articles), the last
+    # group and the release. Without the hold it was one commit every few polls (43-67 here).
+    assert commits <= elapsed / QUIET_HOLD + 6, (commits, elapsed)
