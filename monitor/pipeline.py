@@ -141,8 +141,8 @@ def _process_pool(workers: int, settings: Settings | None) -> ProcessPoolExecuto
     # spawn either: it re-imports the whole CLI in every worker (seconds of CPU each). Workers
     # fork from a single-threaded server that has imported the parser and the analysis once.
     ctx = multiprocessing.get_context("forkserver")
-    preload = ["monitor.worker", "monitor.parser", "monitor.analysis", "monitor.stories.fingerprint",
-               "monitor.stories.minhash"]
+    preload = ["monitor.worker", "monitor.parser", "monitor.analysis.analyzer",
+               "monitor.stories.fingerprint", "monitor.stories.minhash"]
     if settings is not None:
         from monitor.stories.fingerprint import Shape
 
