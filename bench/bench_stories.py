@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.normalizer import canonical_url, content_hash, item_key  # noqa: E402
 from monitor.settings import StorySettings  # noqa: E402
-from monitor.store.articles import Analysed, store_entries  # noqa: E402
+from monitor.store.articles import store_entries  # noqa: E402
 from monitor.store.db import make_engine, session_scope, upgrade  # noqa: E402
 from monitor.store.feeds import add_feed  # noqa: E402
 from monitor.stories import StoryStage  # noqa: E402
-from monitor.values import Entry  # noqa: E402
+from monitor.values import Analysed, Entry  # noqa: E402
 
 CHUNK = 50_000
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -29,13 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.normalizer import canonical_url, content_hash, item_key, plain_text  # noqa: E402
 from monitor.settings import load_settings  # noqa: E402
-from monitor.store.articles import Analysed, store_entries  # noqa: E402
+from monitor.store.articles import store_entries  # noqa: E402
 from monitor.store.db import make_engine, session_scope, upgrade  # noqa: E402
 from monitor.store.feeds import add_feed  # noqa: E402
 from monitor.store.models import Article  # noqa: E402
 from monitor.store.story_models import Story  # noqa: E402
 from monitor.stories import StoryStage, story_outlets  # noqa: E402
-from monitor.values import Entry  # noqa: E402
+from monitor.values import Analysed, Entry  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "news-entries-2022-2023.jsonl.gz"
 OUT = ROOT / "bench" / "out"

@@ -22,9 +22,8 @@ from monitor.errors import StoreLocked
 from monitor.fetchproc import FetchProcess, make_fetcher
 from monitor.pipeline import AfterStore, AnalyzerLike, Pipeline, make_parse_pool, utcnow
 from monitor.settings import Settings
-from monitor.store.articles import prune_irrelevant
 from monitor.store.db import is_sqlite, make_engine, require_head, sqlite_path
-from monitor.store.feeds import claim_feeds, release_feeds, sync_config_feeds
+from monitor.store.polling import claim_feeds, release_feeds, sync_config_feeds
 from monitor.values import FeedRef, PollReport
 
 if TYPE_CHECKING:
@@ -179,6 +178,8 @@ class Daemon:
 
     async def housekeeping(self) -> None:
         """Prune irrelevant articles past the retention period."""
+        from monitor.store.articles import prune_irrelevant
+
         cutoff = self.clock() - self.settings.scheduler.retention
         gone = await asyncio.to_thread(prune_irrelevant, self.engine, cutoff)
         if gone:

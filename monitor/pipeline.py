@@ -18,16 +18,14 @@ from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Connection, Engine
 
 from monitor import metrics
 from monitor.schedule import next_check
 from monitor.settings import Settings
-from monitor.store.articles import Analysed, StoredArticle, known_keys, store_entries
 from monitor.store.db import session_scope
-from monitor.store.feeds import QUIET, load_feeds, record_outcome, record_quiet
-from monitor.values import Entry, FeedRef, FetchResult, ParsedFeed, PollReport
+from monitor.store.polling import QUIET, record_quiet
+from monitor.values import Analysed, Entry, FeedRef, FetchResult, ParsedFeed, PollReport, StoredArticle
 from monitor.worker import (
     PRELOAD_ENV,
     Done,
@@ -39,6 +37,8 @@ from monitor.worker import (
 )
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from monitor.stories.fingerprint import Shape
 
 log = logging.getLogger("monitor.pipeline")
@@ -46,7 +46,7 @@ log = logging.getLogger("monitor.pipeline")
 Clock = Callable[[], datetime]
 # Called inside the storing transaction with what was new, so later stages (events, stories)
 # commit atomically with the articles that caused them.
-AfterStore = Callable[[Session, Sequence[StoredArticle], datetime], None]
+AfterStore = Callable[["Session", Sequence[StoredArticle], datetime], None]
 
 
 class AnalyzerLike(Protocol):
@@ -289,6 +289,8 @@ class Pipeline:
             return {}, []
         if analysed is not None:  # a first read, analysed with the parse
             return {}, self._verdicts(parsed.entries, analysed)
+        from monitor.store.articles import known_keys
+
         known: dict[str, str] = await self._in(self.db_pool, known_keys, self.engine, feed.id,
                                                [e.item_key for e in parsed.entries])
         todo = [e for e in parsed.entries if known.get(e.item_key) != e.content_hash]
@@ -384,15 +386,13 @@ class Pipeline:
         writes = [w for w, _ in batch]
         outcomes: list[PollReport | Exception]
         try:
-            with session_scope(self.engine) as s:
-                outcomes = list(self._write(s, writes))
+            outcomes = list(self._transaction(writes))
         except Exception:
             # One bad poll must not fail the others: record each on its own.
             outcomes = []
             for w in writes:
                 try:
-                    with session_scope(self.engine) as s:
-                        outcomes.extend(self._write(s, [w]))
+                    outcomes.extend(self._transaction([w]))
                 except Exception as exc:
                     outcomes.append(exc)
         for w, outcome in zip(writes, outcomes, strict=True):
@@ -401,18 +401,37 @@ class Pipeline:
         # One wake-up of the loop for the group, not one a poll (each is a write to its pipe).
         loop.call_soon_threadsafe(_settle, [fut for _, fut in batch], outcomes)
 
-    def _write(self, s: Session, writes: Sequence[Write]) -> list[PollReport]:
-        """New entries, the stages after them and the feeds' new state, in the caller's tx."""
+    def _transaction(self, writes: Sequence[Write]) -> list[PollReport]:
+        """Write polls in one transaction: a Core one when every poll is quiet, else a session."""
+        if all(not w.items and _quiet(w.result) for w in writes):
+            # A session would load the ORM and the models (~0.25 s of a poll's start) for
+            # one UPDATE, and a poll of unchanged feeds needs nothing else of the store.
+            with self.engine.begin() as conn:
+                return self._write(None, conn, writes)
+        with session_scope(self.engine) as s:
+            return self._write(s, s.connection(), writes)
+
+    def _write(self, s: Session | None, conn: Connection,
+               writes: Sequence[Write]) -> list[PollReport]:
+        """New entries, the stages after them and the feeds' new state, in the caller's tx.
+
+        `s` is the transaction's session, None when every poll is quiet (`conn` is enough).
+        """
         now = self.clock()
         quiet = [not w.items and _quiet(w.result) for w in writes]
-        # One query fills the session for record_outcome; quiet polls need no rows at all.
-        load_feeds(s, [w.feed.id for w, q in zip(writes, quiet, strict=True) if not q])
-        stored = [store_entries(s, w.feed.id, w.items, now, w.known) if w.items else []
-                  for w in writes]
-        if any(stored):
-            every = [a for group in stored for a in group]
-            for hook in self.after_store:
-                hook(s, every, now)
+        stored: list[list[StoredArticle]] = [[] for _ in writes]
+        if s is not None:
+            from monitor.store.articles import store_entries
+            from monitor.store.feeds import load_feeds, record_outcome
+
+            # One query fills the session for record_outcome; quiet polls need no rows at all.
+            load_feeds(s, [w.feed.id for w, q in zip(writes, quiet, strict=True) if not q])
+            stored = [store_entries(s, w.feed.id, w.items, now, w.known) if w.items else []
+                      for w in writes]
+            if any(stored):
+                every = [a for group in stored for a in group]
+                for hook in self.after_store:
+                    hook(s, every, now)
         reports, calm = [], []
         for w, mine, q in zip(writes, stored, quiet, strict=True):
             feed, result, parsed = w.feed, w.result, w.parsed
@@ -424,6 +443,7 @@ class Pipeline:
             if q:
                 calm.append((feed.id, result, when))
             else:
+                assert s is not None
                 record_outcome(
                     s, feed.id, self.owner, result, now=now, next_check_at=when,
                     moved_after=self.settings.fetch.moved_after,
@@ -433,7 +453,7 @@ class Pipeline:
             reports.append(PollReport(feed.id, feed.url, result.kind, new_articles=len(created),
                                       updated_articles=len(mine) - len(created), error=result.error,
                                       new_article_ids=tuple(a.id for a in created)))
-        record_quiet(s, calm, now)
+        record_quiet(conn, calm, now)
         return reports
 
     def _analyse(self, entry: Entry, source: str) -> Analysed:

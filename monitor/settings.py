@@ -165,6 +165,11 @@ class StorySettings(_Section):
         64, ge=1, description="articles compared at most per new article (most recent first)")
     seed: int = Field(1, description="seed of the MinHash permutations; never change on a live store")
 
+    @property
+    def relevant_only(self) -> bool:
+        """Whether only articles not found irrelevant are grouped (scope "relevant")."""
+        return self.scope == "relevant"
+
     @model_validator(mode="after")
     def _bands_fit(self) -> StorySettings:
         if self.bands * self.rows > self.permutations:

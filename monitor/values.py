@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.stories.fingerprint import Fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +88,28 @@ class PollReport:
     updated_articles: int = 0
     error: str | None = None
     new_article_ids: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """An entry with its analysis, ready to store."""
+
+    entry: Entry
+    relevant: bool | None = None
+    score: float | None = None
+    analysis: dict[str, Any] | None = None
+    version: str | None = None
+    fingerprint: Fingerprint | None = None  # for the stories stage, when a worker made it
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article the store has just created or changed, for the stages after it."""
+
+    id: int
+    feed_id: int
+    created: bool
+    entry: Entry
+    relevant: bool | None
+    analysis: dict[str, Any] | None
+    fingerprint: Fingerprint | None = None

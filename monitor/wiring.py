@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,9 +13,13 @@ from sqlalchemy import Engine
 from monitor.daemon import Job
 from monitor.pipeline import AfterStore, AnalysisStage
 from monitor.settings import Settings
+from monitor.values import StoredArticle
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from monitor.analysis import Analyzer
+    from monitor.stories.fingerprint import Shape
 
 
 def load_analysis_stage(settings: Settings, checked: tuple[str | None, str | None] | None = None
@@ -45,12 +50,52 @@ def _load_analyzer(folder: Path | None) -> Analyzer:
 
 
 def after_store_stages(settings: Settings, engine: Engine) -> list[AfterStore]:
-    """Stages run inside each feed's storing transaction, in order (stories, then events)."""
-    from monitor.events.stage import EventsStage
-    from monitor.stories import StoryStage
+    """Stages run inside each feed's storing transaction, in order (stories, then events).
 
-    stories: list[AfterStore] = [StoryStage(settings.stories)] if settings.stories.enabled else []
-    return [*stories, EventsStage(settings)]
+    Each is built on its first call: their modules load the ORM and the models, and a poll
+    that stores nothing (unchanged feeds) never calls them.
+    """
+    from monitor.stories.fingerprint import Shape
+
+    def stories() -> AfterStore:
+        from monitor.stories import StoryStage
+
+        return StoryStage(settings.stories)
+
+    def events() -> AfterStore:
+        from monitor.events.stage import EventsStage
+
+        return EventsStage(settings)
+
+    first: list[AfterStore] = []
+    if settings.stories.enabled:
+        # What the pipeline's workers fingerprint, and of which articles (as StoryStage says).
+        first.append(Deferred(stories, shape=Shape.of(settings.stories),
+                              relevant_only=settings.stories.relevant_only))
+    return [*first, Deferred(events)]
+
+
+class Deferred:
+    """An after-store stage built when first called (or asked for)."""
+
+    def __init__(self, make: Callable[[], AfterStore], *, shape: Shape | None = None,
+                 relevant_only: bool = False) -> None:
+        self._make = make
+        self._stage: AfterStore | None = None
+        # Read by the pipeline when it starts (see Pipeline.__post_init__).
+        self.shape = shape
+        self.relevant_only = relevant_only
+
+    @property
+    def stage(self) -> AfterStore:
+        """The stage itself, built now if it is not yet."""
+        if self._stage is None:
+            self._stage = self._make()
+        return self._stage
+
+    def __call__(self, s: Session, stored: Sequence[StoredArticle], now: datetime) -> None:
+        """Run the stage (called in the writer thread only, so built once)."""
+        self.stage(s, stored, now)
 
 
 def daemon_jobs(settings: Settings, engine: Engine) -> list[Job]:

@@ -15,8 +15,9 @@ from monitor.fetcher import Fetcher
 from monitor.pipeline import AfterStore, Pipeline, utcnow
 from monitor.settings import Settings, load_settings
 from monitor.store.db import make_engine
-from monitor.store.feeds import add_feed, claim_feeds, release_feeds
+from monitor.store.feeds import add_feed
 from monitor.store.models import Article, ArticleEntry, Feed
+from monitor.store.polling import claim_feeds, release_feeds
 from monitor.values import PollReport
 
 

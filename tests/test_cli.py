@@ -244,6 +244,32 @@ def test_quiet_poll_loads_only_what_it_runs(tmp_path: Path) -> None:
     assert loaded & (_ELSEWHERE | {"rich.progress", "monitor.analysis.analyzer"}) == set()
 
 
+def test_poll_of_unchanged_feeds_loads_no_orm(tmp_path: Path, feed_server: FeedServer) -> None:
+    """A poll whose feeds all answer 304 or the same bytes records them through Core
+    statements: no ORM, no models, no after-store stages are imported, and the checks land."""
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("")
+    db = f"sqlite:///{tmp_path}/m.db"
+    assert run("db", "upgrade", db=db, config=cfg).returncode == 0
+    urls = [feed_server.add("/calm-304.xml", rss(make_items("calm", 3))),
+            feed_server.add("/calm-same.xml", Route(rss(make_items("same", 3)), validators=False))]
+    for url in urls:
+        assert run("feeds", "add", url, db=db, config=cfg).returncode == 0
+    first = run("poll", "-q", db=db, config=cfg)
+    assert first.returncode == 0 and "6 new articles" in first.stdout, first.stdout + first.stderr
+    loaded = _modules_loaded("import sys\nfrom monitor.cli import main\n"
+                             "sys.argv[0] = 'monitor'\nmain()", "--config", str(cfg), "poll", "-q",
+                             db=db)
+    assert "monitor.pipeline" in loaded
+    orm = {"sqlmodel", "sqlalchemy.orm", "monitor.store.models", "monitor.store.articles",
+           "monitor.stories.stage", "monitor.events.stage", "monitor.analysis.analyzer"}
+    assert loaded & orm == set()
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        rows = dict(conn.execute("SELECT url, last_outcome FROM feeds WHERE lease_owner IS NULL"
+                                 " AND last_checked_at IS NOT NULL"))
+    assert rows == {urls[0]: "not_modified", urls[1]: "unchanged"}
+
+
 def test_alert_statuses_are_the_outboxs() -> None:
     """The statuses `alerts list --status` offers are those the outbox stores."""
     from monitor.cli.alerts_cmds import STATUSES

@@ -11,22 +11,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, select
+from sqlmodel.sql.sqltypes import AutoString
 
 from monitor.pipeline import utcnow
 from monitor.settings import FeedSettings
 from monitor.store.db import session_scope
-from monitor.store.feeds import (
-    add_feed,
-    claim_feeds,
-    list_feeds,
-    load_feeds,
-    record_outcome,
-    record_quiet,
-    release_feeds,
-    sync_config_feeds,
-)
+from monitor.store.feeds import add_feed, list_feeds, load_feeds, record_outcome
 from monitor.store.models import Feed
+from monitor.store.polling import FEEDS, claim_feeds, record_quiet, release_feeds, sync_config_feeds
 from monitor.values import FetchResult
 
 
@@ -151,8 +145,8 @@ def test_quiet_outcomes_write_what_record_outcome_writes(engine: Engine) -> None
     not_modified = FetchResult("not_modified", status=304, etag='"e1"',
                                last_modified="Mon, 16 Nov 2026", body_hash="h1")
     unchanged = FetchResult("unchanged", status=200, etag='"e2"', body_hash="h1")
-    with _statements(engine) as seen, session_scope(engine) as s:
-        record_quiet(s, [(ids[0], not_modified, due), (ids[1], unchanged, due)], later)
+    with _statements(engine) as seen, engine.begin() as conn:
+        record_quiet(conn, [(ids[0], not_modified, due), (ids[1], unchanged, due)], later)
     assert seen == ["UPDATE"]  # both in one executemany
     with session_scope(engine) as s:
         for feed_id, result in ((ids[2], not_modified), (ids[3], unchanged)):
@@ -165,5 +159,21 @@ def test_quiet_outcomes_write_what_record_outcome_writes(engine: Engine) -> None
             assert {f: getattr(rows[bulk], f) for f in fields} == {
                 f: getattr(rows[one], f) for f in fields}
     assert rows[ids[1]].etag == '"e2"' and rows[ids[0]].error_count == 0
-    with pytest.raises(ValueError, match="not quiet"), session_scope(engine) as s:
-        record_quiet(s, [(ids[0], FetchResult("ok", status=200), due)], later)
+    with pytest.raises(ValueError, match="not quiet"), engine.begin() as conn:
+        record_quiet(conn, [(ids[0], FetchResult("ok", status=200), due)], later)
+
+
+def test_polling_table_matches_the_model() -> None:
+    """The Core table of monitor.store.polling names and types its columns as the model does."""
+    model = Feed.__table__.columns  # type: ignore[attr-defined]
+    for c in FEEDS.columns:
+        assert c.name in model, c.name
+        ours, theirs = c.type, model[c.name].type
+        assert ours._type_affinity is theirs._type_affinity, (c.name, ours, theirs)
+        # A type that converts values (UTCDateTime) must be the same; SQLModel's AutoString
+        # only sizes a String per dialect.
+        if isinstance(theirs, TypeDecorator) and not isinstance(theirs, AutoString):
+            assert type(ours) is type(theirs), (c.name, ours, theirs)
+    # Every column a poll writes or reads is there (the insert of a config feed names them).
+    assert {"id", "url", "source", "enabled", "created_at", "lease_owner", "etag"} <= set(
+        FEEDS.columns.keys())

@@ -11,7 +11,8 @@ from monitor.errors import StoreError
 from monitor.opml import OpmlError, OpmlFeed, read_opml, write_opml
 from monitor.pipeline import utcnow
 from monitor.settings import FeedSettings
-from monitor.store.feeds import add_feed, list_feeds, sync_config_feeds
+from monitor.store.feeds import add_feed, list_feeds
+from monitor.store.polling import sync_config_feeds
 from tests.feedserver import FeedServer, make_items, rss
 from tests.helpers import poll_all, settings_for
 

@@ -14,7 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor import metrics
 from monitor.pipeline import utcnow
 from monitor.store.db import make_engine
-from monitor.store.feeds import claim_feeds, due_count
+from monitor.store.feeds import due_count
+from monitor.store.polling import claim_feeds
 from tests.daemon_proc import DaemonProcess, wait_until, write_config
 from tests.feedserver import FeedServer, Route, make_items, rss
 from tests.helpers import add, counts, poll_all, settings_for

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from monitor.pipeline import QUIET_HOLD
-from monitor.store.articles import StoredArticle
+from monitor.values import StoredArticle
 from tests.feedserver import FeedServer, make_items, rss
 from tests.helpers import add, counts, feed_row, poll_all, settings_for
 

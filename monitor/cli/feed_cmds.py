@@ -22,7 +22,7 @@ def _engine() -> Engine:
     """The store, at head, with the config file's feeds in it."""
     from monitor.pipeline import utcnow
     from monitor.store.db import make_engine, require_head
-    from monitor.store.feeds import sync_config_feeds
+    from monitor.store.polling import sync_config_feeds
 
     settings = state.settings()
     engine = make_engine(settings.database.url)

@@ -51,13 +51,15 @@ def poll(
                             vocabulary=Vocabulary(settings.analysis.config_dir))
     from monitor.pipeline import utcnow
     from monitor.store.db import make_engine, require_head
-    from monitor.store.feeds import list_feeds, sync_config_feeds
+    from monitor.store.polling import sync_config_feeds
 
     engine = make_engine(settings.database.url)
     require_head(engine)
     sync_config_feeds(engine, settings.feeds, utcnow())
     ids = None
     if feeds:
+        from monitor.store.feeds import list_feeds
+
         known: dict[str, int] = {}
         for f in list_feeds(engine):
             known[str(f.id)] = known[f.url] = f.id
@@ -82,7 +84,7 @@ async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool,
     from monitor.daemon import owner_id, poll_batch
     from monitor.fetchproc import make_fetcher
     from monitor.pipeline import Pipeline, make_parse_pool, utcnow
-    from monitor.store.feeds import claim_feeds, release_feeds
+    from monitor.store.polling import claim_feeds, release_feeds
     from monitor.wiring import after_store_stages, load_analysis_stage
 
     settings = state.settings()

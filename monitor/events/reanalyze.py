@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from monitor.events.resolve import Resolver
 from monitor.events.stage import observation_of
 from monitor.pipeline import AfterStore, AnalyzerLike
-from monitor.store.articles import StoredArticle
 from monitor.store.db import session_scope
 from monitor.store.facts import forget_article_facts
 from monitor.store.reanalysis import article_ids_since, load_articles, save_analysis
+from monitor.values import StoredArticle
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from monitor.events.model import STATUS_RANK, Mention, Observation, TermSeen, Venue
 from monitor.events.resolve import Resolver
 from monitor.settings import Settings
-from monitor.store.articles import StoredArticle
 from monitor.store.facts import Route
+from monitor.values import StoredArticle
 
 log = logging.getLogger("monitor.events")
 

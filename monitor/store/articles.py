@@ -3,46 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert
 from sqlmodel import Session, col, select
 
 from monitor.store.models import Article, ArticleEntry
 from monitor.store.stories import record_title
-from monitor.values import Entry
-
-if TYPE_CHECKING:
-    from monitor.stories.fingerprint import Fingerprint
+from monitor.values import Analysed, StoredArticle
 
 CHUNK = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Analysed:
-    """An entry with its analysis, ready to store."""
-
-    entry: Entry
-    relevant: bool | None = None
-    score: float | None = None
-    analysis: dict[str, Any] | None = None
-    version: str | None = None
-    fingerprint: Fingerprint | None = None  # for the stories stage, when a worker made it
-
-
-@dataclass(frozen=True, slots=True)
-class StoredArticle:
-    """An article the store has just created or changed, for the stages after it."""
-
-    id: int
-    feed_id: int
-    created: bool
-    entry: Entry
-    relevant: bool | None
-    analysis: dict[str, Any] | None
-    fingerprint: Fingerprint | None = None
 
 
 def known_keys(engine: Engine, feed_id: int, keys: Iterable[str]) -> dict[str, str]:
@@ -55,18 +26,6 @@ def known_keys(engine: Engine, feed_id: int, keys: Iterable[str]) -> dict[str, s
                 ArticleEntry.feed_id == feed_id, col(ArticleEntry.item_key).in_(keys[i:i + CHUNK])))
             found.update(dict(rows.all()))
     return found
-
-
-def dialect_insert(s: Session) -> Any:
-    """The dialect's INSERT with ON CONFLICT support."""
-    # Imported here: loading the PostgreSQL dialect costs 20 ms of every SQLite start.
-    if s.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert
 
 
 def insert_returning(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],

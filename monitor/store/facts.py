@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from monitor import metrics
 from monitor.events.model import NewEvent, RoundFact, TermFact, Venue
-from monitor.store.articles import dialect_insert
 from monitor.store.facts_models import Delivery, Event, Round, RoundMention, Term, TermEvidence
 from monitor.store.models import Feed
+from monitor.store.polling import dialect_insert
 
 # One lock for all resolution: two daemons must not both create the same round.
 FACTS_LOCK = 0x7A1C5_F4C7

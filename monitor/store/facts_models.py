@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from monitor.store.models import BigID, UTCDateTime
+from monitor.store.types import BigID, UTCDateTime
 
 
 def _ts(nullable: bool = True) -> Any:

@@ -1,23 +1,23 @@
-"""Feed rows: adding, listing, claiming due feeds with leases, recording fetch outcomes."""
+"""Feed rows through the ORM: adding, listing, health, recording an outcome that changes a feed.
+
+The Core statements of every poll (the config's feeds, leases, quiet checks) are in
+monitor.store.polling.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Engine, Row, Table, bindparam, func, or_, update
-from sqlalchemy import select as core_select
+from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
-from monitor import metrics
 from monitor.errors import StoreError
 from monitor.settings import FeedSettings, FetchSettings
-from monitor.store.articles import dialect_insert
 from monitor.store.db import session_scope
 from monitor.store.models import Feed
-from monitor.values import FeedRef, FetchResult
+from monitor.values import FetchResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,95 +135,6 @@ def list_feeds(engine: Engine) -> list[FeedInfo]:
         return [FeedInfo.of(r) for r in s.exec(select(Feed).order_by(col(Feed.id)))]
 
 
-# The feeds table itself, for statements that need no ORM rows.
-_FEEDS: Table = Feed.__table__  # type: ignore[attr-defined]
-# The columns sync_config_feeds sets from the config file, in the order of its tuples.
-_SYNCED = (_FEEDS.c.name, _FEEDS.c.interval_seconds, _FEEDS.c.headers, _FEEDS.c.enabled,
-           _FEEDS.c.disabled_reason)
-# What the fetcher needs of a feed (FeedRef's fields).
-_REF = (_FEEDS.c.id, _FEEDS.c.url, _FEEDS.c.etag, _FEEDS.c.last_modified, _FEEDS.c.body_hash,
-        _FEEDS.c.interval_seconds, _FEEDS.c.error_count, _FEEDS.c.headers)
-# Ids bound in one IN list: far under SQLite's and PostgreSQL's limits on parameters.
-_IDS_PER_STATEMENT = 500
-
-
-def sync_config_feeds(engine: Engine, feeds: Sequence[FeedSettings], now: datetime) -> None:
-    """Make the config file's feeds exist and be enabled; disable config feeds it dropped.
-
-    Every `monitor poll` and daemon start runs this over the whole file, where usually nothing
-    changed: it reads the compared columns in one query (no ORM rows) and writes only what
-    differs, new feeds in one statement and changed ones in another.
-    """
-    wanted = {f.url: f for f in feeds}
-    with session_scope(engine) as s:
-        rows = {r.url: r for r in s.execute(core_select(_FEEDS.c.id, _FEEDS.c.url,
-                                                        _FEEDS.c.source, *_SYNCED))}
-        new: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
-        for url, cfg in wanted.items():
-            interval = int(cfg.interval.total_seconds()) if cfg.interval else None
-            row = rows.get(url)
-            if row is None:
-                new.append({"url": url, "name": cfg.name, "interval_seconds": interval,
-                            "source": "config", "enabled": cfg.enabled,
-                            "headers": cfg.headers or None, "created_at": now,
-                            "next_check_at": now, "error_count": 0, "moved_count": 0})
-                continue
-            enabled, reason = row.enabled, row.disabled_reason
-            # Reasons the file itself gave are the file's to lift; others (410, moved) are not.
-            if reason in (None, "removed from config", "disabled in config"):
-                enabled, reason = cfg.enabled, None if cfg.enabled else "disabled in config"
-            _note_change(changed, row, (cfg.name or row.name, interval, cfg.headers or None,
-                                        enabled, reason))
-        for url, row in rows.items():
-            if row.source == "config" and url not in wanted and row.enabled:
-                _note_change(changed, row, (row.name, row.interval_seconds, row.headers, False,
-                                            "removed from config"))
-        if new:
-            # Daemons starting together all sync: the first insert wins, others skip it.
-            s.execute(dialect_insert(s)(Feed).on_conflict_do_nothing(index_elements=["url"]), new)
-        if changed:
-            s.execute(update(_FEEDS).where(_FEEDS.c.id == bindparam("feed_id")).values(
-                {c: bindparam(f"new_{c.name}") for c in _SYNCED}), changed)
-
-
-def _note_change(changed: list[dict[str, Any]], row: Row[Any], values: tuple[Any, ...]) -> None:
-    """Queue an update of a feed's synced columns when the values differ from the row's."""
-    if values != tuple(getattr(row, c.name) for c in _SYNCED):
-        changed.append({"feed_id": row.id} | {f"new_{c.name}": v
-                                              for c, v in zip(_SYNCED, values, strict=True)})
-
-
-def claim_feeds(engine: Engine, owner: str, now: datetime, lease: timedelta, *,
-                limit: int = 100, ids: Sequence[int] | None = None,
-                due_only: bool = True) -> list[FeedRef]:
-    """Lease due (or chosen) enabled feeds to `owner`; SKIP LOCKED lets daemons share.
-
-    `monitor poll` claims every feed at once: the fetcher's columns are read without ORM rows
-    and the leases written in a few statements, not one update per feed.
-    """
-    with session_scope(engine) as s:
-        stmt = core_select(*_REF, _FEEDS.c.lease_owner).where(_FEEDS.c.enabled.is_(True)).where(
-            or_(_FEEDS.c.lease_expires_at.is_(None), _FEEDS.c.lease_expires_at < now))
-        if ids is not None:
-            stmt = stmt.where(_FEEDS.c.id.in_(list(ids)))
-        if due_only:
-            stmt = stmt.where(or_(_FEEDS.c.next_check_at.is_(None), _FEEDS.c.next_check_at <= now))
-        stmt = stmt.order_by(_FEEDS.c.next_check_at.asc().nulls_first(), _FEEDS.c.id)
-        rows = s.execute(stmt.limit(limit).with_for_update(skip_locked=True)).all()
-        for row in rows:
-            if row.lease_owner is not None and row.lease_owner != owner:
-                # The previous holder died or stalled past its lease: say so, it is rare.
-                metrics.LEASE_TAKEOVERS.labels("feed").inc()
-        claimed = [row.id for row in rows]
-        for start in range(0, len(claimed), _IDS_PER_STATEMENT):
-            s.execute(update(_FEEDS).where(
-                _FEEDS.c.id.in_(claimed[start:start + _IDS_PER_STATEMENT])).values(
-                lease_owner=owner, lease_expires_at=now + lease))
-        return [FeedRef(r.id, r.url, r.etag, r.last_modified, r.body_hash, r.interval_seconds,
-                        r.error_count, tuple(sorted((r.headers or {}).items()))) for r in rows]
-
-
 def due_count(engine: Engine, now: datetime) -> int:
     """Enabled feeds whose check is due: the polling queue's depth."""
     with Session(engine) as s:
@@ -231,18 +142,6 @@ def due_count(engine: Engine, now: datetime) -> int:
             col(Feed.enabled).is_(True),
             or_(col(Feed.next_check_at).is_(None), col(Feed.next_check_at) <= now))
         return int(s.exec(stmt).one())
-
-
-def release_feeds(engine: Engine, owner: str, ids: Sequence[int]) -> None:
-    """Give back leases not used (shutdown), so another daemon can take them at once."""
-    if not ids:
-        return
-    ids = list(ids)
-    with session_scope(engine) as s:
-        for start in range(0, len(ids), _IDS_PER_STATEMENT):
-            s.execute(update(_FEEDS).where(
-                _FEEDS.c.id.in_(ids[start:start + _IDS_PER_STATEMENT]),
-                _FEEDS.c.lease_owner == owner).values(lease_owner=None, lease_expires_at=None))
 
 
 def load_feeds(s: Session, ids: Sequence[int]) -> list[Feed]:
@@ -299,37 +198,6 @@ def record_outcome(s: Session, feed_id: int, owner: str, result: FetchResult, *,
         row.last_new_at = now
     _note_move(s, row, result.moved_to, moved_after)
     return row
-
-
-# Outcomes record_quiet writes: a success that brought nothing to parse.
-QUIET = frozenset({"not_modified", "unchanged"})
-
-
-def record_quiet(s: Session, outcomes: Sequence[tuple[int, FetchResult, datetime]],
-                 now: datetime) -> None:
-    """Record 304s and same-bytes answers of many feeds in one statement, as record_outcome would.
-
-    Most polls of a running daemon are these; one ORM row loaded and flushed each cost more
-    than the fetch. Moves (a redirect seen) and failures go through record_outcome.
-    """
-    rows = []
-    for feed_id, result, next_check_at in outcomes:
-        if result.kind not in QUIET or result.error or result.moved_to:
-            raise ValueError(f"record_quiet: {result.kind} of feed {feed_id} is not quiet")
-        rows.append({"feed_id": feed_id, "status": result.status, "outcome": result.kind,
-                     "next": next_check_at, "etag": result.etag,
-                     "last_modified": result.last_modified})
-    if not rows:
-        return
-    s.connection().execute(update(_FEEDS).where(_FEEDS.c.id == bindparam("feed_id")).values(
-        last_checked_at=now, last_status=bindparam("status"), last_outcome=bindparam("outcome"),
-        next_check_at=bindparam("next", type_=_FEEDS.c.next_check_at.type),
-        lease_owner=None, lease_expires_at=None, error_count=0, last_error=None,
-        last_success_at=now, last_warning=None, moved_to=None, moved_count=0,
-        # A 304 repeats what we sent; a same-bytes answer may bring validators of its own.
-        etag=func.coalesce(bindparam("etag", type_=_FEEDS.c.etag.type), _FEEDS.c.etag),
-        last_modified=func.coalesce(bindparam("last_modified", type_=_FEEDS.c.last_modified.type),
-                                    _FEEDS.c.last_modified)), rows)
 
 
 def _note_move(s: Session, row: Feed, moved_to: str | None, moved_after: int) -> None:

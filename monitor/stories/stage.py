@@ -13,11 +13,10 @@ from sqlmodel import Session
 
 from monitor.settings import StorySettings
 from monitor.store import stories as store
-from monitor.store.articles import StoredArticle
 from monitor.stories.fingerprint import Fingerprint, Fingerprinter, Shape
 from monitor.stories.rounds import round_keys, rounds_agree
 from monitor.stories.text import numbers_conflict, title_numbers
-from monitor.values import Entry
+from monitor.values import Entry, StoredArticle
 
 log = logging.getLogger("monitor.stories")
 
@@ -49,7 +48,7 @@ class StoryStage:
         self.settings = settings
         self.shape = Shape.of(settings)  # the pipeline fingerprints in its workers with this
         # The pipeline's workers fingerprint only the articles this stage will place.
-        self.relevant_only = settings.scope == "relevant"
+        self.relevant_only = settings.relevant_only
         self._printer: Fingerprinter | None = None  # made when a worker did not fingerprint
 
     def fingerprint(self, entry: Entry) -> Fingerprint:

@@ -24,7 +24,8 @@ from monitor.pipeline import AnalysisStage, Pipeline
 from monitor.settings import Settings
 from monitor.store.db import make_engine
 from monitor.store.facts_models import Event, Round
-from monitor.store.feeds import add_feed, claim_feeds, release_feeds
+from monitor.store.feeds import add_feed
+from monitor.store.polling import claim_feeds, release_feeds
 from tests.conftest import shared_path
 from tests.feedserver import FeedServer
 from tests.helpers import settings_for

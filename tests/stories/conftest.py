@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from monitor.normalizer import canonical_url, content_hash, item_key
 from monitor.pipeline import AfterStore
 from monitor.settings import Settings, StorySettings
-from monitor.store.articles import Analysed, StoredArticle, store_entries
+from monitor.store.articles import store_entries
 from monitor.store.db import make_engine, session_scope
 from monitor.store.feeds import add_feed
 from monitor.stories import StoryStage
-from monitor.values import Entry, PollReport
+from monitor.values import Analysed, Entry, PollReport, StoredArticle
 from tests.helpers import poll_all
 
 NOW = datetime(2022, 3, 10, 12, 0, tzinfo=UTC)

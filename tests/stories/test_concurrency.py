@@ -8,10 +8,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from monitor.settings import StorySettings
-from monitor.store.articles import Analysed, store_entries
+from monitor.store.articles import store_entries
 from monitor.store.db import make_engine, session_scope
 from monitor.store.models import Article
 from monitor.stories import StoryStage
+from monitor.values import Analysed
 from tests.stories.conftest import NOW, entry, outlet_feed
 from tests.stories.test_grouping import TITLE, WIRE
 

@@ -10,7 +10,7 @@ from monitor.store.feeds import add_feed
 from monitor.store.models import Article
 from monitor.store.story_models import Story
 from monitor.stories import StoryStage, story_outlets, title_history
-from monitor.wiring import after_store_stages, load_analysis_stage
+from monitor.wiring import Deferred, after_store_stages, load_analysis_stage
 from tests.feedserver import FeedServer, rss
 from tests.helpers import add, settings_for
 from tests.stories.conftest import poll_with
@@ -43,7 +43,9 @@ def _stories(engine: Engine) -> dict[str, int | None]:
 def test_stage_is_wired_first(db_url: str) -> None:
     """The daemon and `monitor poll` run the stories stage before any other."""
     stages = after_store_stages(settings_for(db_url), None)  # type: ignore[arg-type]
-    assert isinstance(stages[0], StoryStage)
+    assert isinstance(stages[0], Deferred) and isinstance(stages[0].stage, StoryStage)
+    assert stages[0].shape == stages[0].stage.shape
+    assert stages[0].relevant_only == stages[0].stage.relevant_only
 
 
 def test_poll_groups_across_feeds_and_keeps_rounds_apart(db_url: str, engine: Engine,

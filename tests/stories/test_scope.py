@@ -11,12 +11,12 @@ from monitor.events.reanalyze import reanalyze
 from monitor.events.resolve import Resolver
 from monitor.events.stage import routes_of
 from monitor.settings import StorySettings
-from monitor.store.articles import Analysed, StoredArticle, store_entries
+from monitor.store.articles import store_entries
 from monitor.store.db import session_scope
 from monitor.store.models import Article
 from monitor.stories import StoryStage
 from monitor.stories.fingerprint import Shape
-from monitor.values import Entry
+from monitor.values import Analysed, Entry, StoredArticle
 from monitor.wiring import load_analysis_stage
 from monitor.worker import analyse_entries
 from tests.helpers import settings_for
