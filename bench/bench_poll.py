@@ -139,12 +139,14 @@ def ensure_rss2email(venv: Path) -> Path:
 
 
 def start_farm(feeds: int, hosts: int) -> tuple[subprocess.Popen[str], int]:
-    """The farm as a subprocess; returns it and its port once it listens."""
+    """The farm as a subprocess; returns it and its port once it listens (and says what it serves)."""
     proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("feedfarm.py")),
                              "--feeds", str(feeds), "--hosts", str(hosts)],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
+    print(f"farm: {info['feeds']} feeds of {info['mean_bytes']} bytes on average, items from the "
+          f"{info.get('items', 'corpus')}", flush=True)
     return proc, int(info["port"])
 
 

@@ -340,8 +340,10 @@ async def serve(feeds: int, port: int, hosts: int) -> None:
     servers = [await loop.create_server(lambda: _Http(farm), f"127.0.0.{h + 1}", port,
                                         backlog=1024, reuse_address=True) for h in range(hosts)]
     size = sum(len(b) for b, _, _ in farm.bodies.values())
+    # Which items: a run on generated ones is another workload (far more of them relevant).
     print(json.dumps({"port": port, "hosts": hosts, "feeds": feeds,
-                      "mean_bytes": size // max(1, feeds)}), flush=True)
+                      "mean_bytes": size // max(1, feeds),
+                      "items": "corpus" if CORPUS.exists() else "generated"}), flush=True)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -118,8 +118,9 @@ def _summary(reports: list[PollReport]) -> None:
                     else "not modified" if r.outcome == "not_modified"
                     else "failed" for r in reports)
     new = sum(r.new_articles for r in reports)
-    console.print(f"{len(reports)} feeds: {kinds['ok']} ok, {kinds['not modified']} not modified, "
-                  f"{kinds['failed']} failed; {new} new articles", highlight=False)
+    # A plain line: rich is loaded only for the table of failures (see cli.app._LazyConsole).
+    print(f"{len(reports)} feeds: {kinds['ok']} ok, {kinds['not modified']} not modified, "
+          f"{kinds['failed']} failed; {new} new articles", flush=True)
     failed = [r for r in reports if r.error]
     if failed:
         from rich.table import Table
