@@ -13,12 +13,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.text import Text  # loaded with rich's console anyway
 
 from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, settings_with_server, state
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+    from rich.text import Text
 
     from monitor.query import QueryService
     from monitor.query.values import Sort
@@ -81,6 +81,8 @@ def _cell(value: Any) -> Any:
 
 def _snippet_text(snippet_html: str) -> Text:
     """A snippet for the terminal: entities decoded, matches highlighted."""
+    from rich.text import Text
+
     text = Text()
     for part in _MARK.split(snippet_html):
         if part.startswith("<mark>"):
@@ -128,6 +130,7 @@ def articles_search(
 ) -> None:
     """Full-text search over stored articles, best match first."""
     from rich.table import Table
+    from rich.text import Text
 
     from monitor.query import ArticleQuery
 
@@ -175,6 +178,8 @@ def articles_show(article_id: Annotated[int, typer.Argument(help="Article id.")]
     if as_json:
         _dump(a)
         return
+    from rich.text import Text
+
     console.print(Text(a.title, style="bold"))
     console.print(Text(f"{a.published_at or a.fetched_at}  {a.url or ''}", style="dim"))
     console.print(Text("seen in: " + ", ".join(f.name or f.url for f in a.feeds)))
@@ -203,6 +208,7 @@ def rounds_list(
 ) -> None:
     """Rounds of talks, newest first."""
     from rich.table import Table
+    from rich.text import Text
 
     with _service() as svc:
         page = svc.rounds(status=status)
@@ -234,6 +240,7 @@ def terms_list(
 ) -> None:
     """Ceasefire and settlement terms by key and proposer, newest first."""
     from rich.table import Table
+    from rich.text import Text
 
     with _service() as svc:
         page = svc.terms(key=key, proposer=proposer, round_id=round_id)
