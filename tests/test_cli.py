@@ -72,8 +72,10 @@ def test_feeds_lifecycle_and_poll(tmp_path: Path, feed_server: FeedServer) -> No
     # The failures' table (rich) comes after the summary line (a plain print).
     assert polled.stdout.index("1 failed;") < polled.stdout.index("HTTP 500")
 
-    again = run("poll", "--quiet", "1", db=db, config=cfg)
+    again = run("poll", "1", db=db, config=cfg)  # with the progress bar, on stderr
+    assert again.returncode == 0, again.stderr
     assert "1 feeds: 0 ok, 1 not modified, 0 failed; 0 new articles" in again.stdout
+    assert "polling" in again.stderr and "1/1" in again.stderr
 
     listed = run("feeds", "list", "--json", db=db, config=cfg)
     bad_row = next(json.loads(x) for x in listed.stdout.splitlines() if bad in x)

@@ -31,19 +31,29 @@ app = typer.Typer(
 
 class _LazyConsole:
     """rich's Console, made on first use: rich costs ~50 ms to load, and `monitor poll -q`
-    prints one plain line."""
+    prints one plain line. Attributes are the console's; hand rich objects `real(...)`."""
 
     def __init__(self, stderr: bool = False) -> None:
         self._stderr = stderr
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        """The real console's attribute (the console is made on the first)."""
+    def get(self) -> Console:
+        """The console itself, made now if it is not yet."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(stderr=self._stderr)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        """The real console's attribute."""
+        return getattr(self.get(), name)
+
+
+def real(console: Console) -> Console:
+    """The rich Console behind `console` or `err_console`, for rich objects that take one
+    (a Progress uses it as a context manager, which the stand-in is not)."""
+    return console.get() if isinstance(console, _LazyConsole) else console
 
 
 console = cast("Console", _LazyConsole())

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, state
+from monitor.cli.app import HostOpt, PortOpt, app, console, err_console, real, state
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -103,7 +103,7 @@ async def _poll_once(engine: Engine, ids: list[int] | None, quiet: bool,
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err_console) as progress:
+                      TimeElapsedColumn(), console=real(err_console)) as progress:
             task = progress.add_task("poll", total=len(refs))
             return await poll_batch(pipeline, refs, on_done=lambda _r: progress.advance(task))
     finally:
