@@ -24,4 +24,5 @@ def test_runs_of_blanks_become_one_space() -> None:
 
 def test_typographic_quotes_and_dashes_become_plain() -> None:
     assert clean_html("“Peace” – Kyiv’s «plan» — now") == "\"Peace\" - Kyiv's \"plan\" - now"
+    assert clean_html("‘Non‑stop’ talks") == "'Non-stop' talks"  # every one of the nine
     assert clean_html("plain text, nothing to change") == "plain text, nothing to change"
