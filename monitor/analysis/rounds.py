@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -226,7 +227,7 @@ def _hosts(venue: Venue) -> set[str]:
     return {"TR"} if venue.country == "Turkey" else set()
 
 
-def _as_place(sentence: str, hit: PartyHit, hits: list[PartyHit]) -> bool:
+def _as_place(sentence: str, hit: PartyHit, hits: Sequence[PartyHit]) -> bool:
     """Whether a party is named as a place or object ("war in Ukraine"), not a participant."""
     compound = any(q.start == hit.end + 1 or q.end == hit.start - 1 for q in hits)
     return not compound and bool(_PLACE_OF.search(sentence[max(0, hit.start - 12):hit.start]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
@@ -177,7 +178,7 @@ class TermFinder:
         return found
 
     def _mention(self, rule: TermRule, m: re.Match[str], sentence: str,
-                 parties: list[PartyHit], cues: list[tuple[str, re.Match[str]]],
+                 parties: Sequence[PartyHit], cues: list[tuple[str, re.Match[str]]],
                  antecedent: str | None = None) -> TermMention | None:
         """The term of one pattern match, or None when it is only named as absent."""
         outside = [(s, c) for s, c in cues if c.end() <= m.start() or c.start() >= m.end()
@@ -283,7 +284,7 @@ def _distance(cue: re.Match[str], m: re.Match[str]) -> int:
     return 0
 
 
-def _subjects(sentence: str, parties: list[PartyHit],
+def _subjects(sentence: str, parties: Sequence[PartyHit],
               keep_after_prep: bool = False) -> list[PartyHit]:
     """Parties that can be the subject of a clause: not after a preposition, not compounds."""
     found = []
@@ -298,7 +299,7 @@ def _subjects(sentence: str, parties: list[PartyHit],
     return found
 
 
-def _holder(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> str | None:
+def _holder(sentence: str, cue: re.Match[str], parties: Sequence[PartyHit]) -> str | None:
     """The subject of the clause a stance cue belongs to; the agent of a passive one."""
     cue_start = cue.start()
     # "the ceasefire ordered by Russia's president": the agent after "by" holds it.
@@ -334,7 +335,7 @@ def _holder(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> str |
     return None
 
 
-def _joint(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> bool:
+def _joint(sentence: str, cue: re.Match[str], parties: Sequence[PartyHit]) -> bool:
     """Whether the cue's subject is two sides together ("Ukraine and Russia agreed")."""
     subjects = {p.start for p in _subjects(sentence, parties)}
     for p, q in pairwise(parties):
@@ -347,7 +348,7 @@ def _joint(sentence: str, cue: re.Match[str], parties: list[PartyHit]) -> bool:
     return False
 
 
-def _proposal_owner(sentence: str, parties: list[PartyHit],
+def _proposal_owner(sentence: str, parties: Sequence[PartyHit],
                     near: re.Match[str] | None = None) -> str | None:
     """The owner of a proposal ("Moscow's offer", "offer from Moscow"), near `near` if given."""
     parties = _subjects(sentence, parties, keep_after_prep=True)
@@ -368,7 +369,7 @@ def _proposal_owner(sentence: str, parties: list[PartyHit],
     return None
 
 
-def _adjacent_party(m: re.Match[str], parties: list[PartyHit], max_gap: int = 3) -> str | None:
+def _adjacent_party(m: re.Match[str], parties: Sequence[PartyHit], max_gap: int = 3) -> str | None:
     """A party named right before the term (owner) or right after it ("by X")."""
     text = m.string
     for p in reversed(parties):

@@ -66,6 +66,10 @@ class PartyHit:
     party: str
 
 
+# Sentences whose party hits Actors keeps (an item has tens; a thread may interleave items).
+_SEEN_SENTENCES = 512
+
+
 class Actors:
     """Recognises parties by names, demonyms, leaders and capitals."""
 
@@ -78,6 +82,7 @@ class Actors:
             group = f"p{len(self.codes)}"
             self.codes.append(code)
             groups.append(f"(?P<{group}>{alternation(names + exact)})")
+        self._seen: dict[str, tuple[PartyHit, ...]] = {}
         if not groups:
             raise VocabularyError("actors.toml: no parties")
         try:
@@ -85,10 +90,21 @@ class Actors:
         except re.error as exc:
             raise VocabularyError(f"actors.toml: {exc}") from exc
 
-    def find(self, sentence: str) -> list[PartyHit]:
-        """Every party mention in the sentence, in order."""
-        return [PartyHit(m.start(), m.end(), self.codes[int(m.lastgroup[1:])])
-                for m in self.pattern.finditer(sentence) if m.lastgroup]
+    def find(self, sentence: str) -> tuple[PartyHit, ...]:
+        """Every party mention in the sentence, in order.
+
+        The terms, the rounds and the item's parties each ask for the same sentences, and the
+        pattern (every name of every party) is the analysis's costliest: the hits of the last
+        sentences are kept.
+        """
+        hits = self._seen.get(sentence)
+        if hits is None:
+            if len(self._seen) >= _SEEN_SENTENCES:
+                self._seen.clear()
+            hits = self._seen[sentence] = tuple(
+                PartyHit(m.start(), m.end(), self.codes[int(m.lastgroup[1:])])
+                for m in self.pattern.finditer(sentence) if m.lastgroup)
+        return hits
 
 
 @dataclass(frozen=True)
