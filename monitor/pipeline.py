@@ -24,7 +24,7 @@ from monitor import metrics
 from monitor.schedule import next_check
 from monitor.settings import Settings
 from monitor.store.db import session_scope
-from monitor.store.polling import QUIET, record_quiet
+from monitor.store.polling import is_quiet, record_quiet
 from monitor.values import Analysed, Entry, FeedRef, FetchResult, ParsedFeed, PollReport, StoredArticle
 from monitor.worker import (
     PRELOAD_ENV,
@@ -222,7 +222,7 @@ class Pipeline:
                 result, parsed, analysed = await self._fetch(feed, headers)
             finally:
                 self._busy -= 1
-            if not _quiet(result):
+            if not is_quiet(result):
                 return await self._store(feed, result, parsed, analysed)
         # A 304 or same-bytes answer holds no body or entries: it waits for the writer outside
         # the gate, so the next fetches go on meanwhile (see _save).
@@ -336,7 +336,7 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[PollReport] = loop.create_future()
         self._pending.append((write, done))
-        if _quiet(write.result) and self._busy and len(self._pending) < GROUP_POLLS:
+        if is_quiet(write.result) and self._busy and len(self._pending) < GROUP_POLLS:
             # More polls are on their way; a poll of unchanged feeds is mostly these, and a
             # commit for each few of them rewrote the feeds' pages (1,000 304s: 141 commits and
             # 12 MB of WAL; held like this, 9-11 commits). Nothing waits on it but the poll
@@ -403,7 +403,7 @@ class Pipeline:
 
     def _transaction(self, writes: Sequence[Write]) -> list[PollReport]:
         """Write polls in one transaction: a Core one when every poll is quiet, else a session."""
-        if all(not w.items and _quiet(w.result) for w in writes):
+        if all(_calm(w) for w in writes):
             # A session would load the ORM and the models (~0.25 s of a poll's start) for
             # one UPDATE, and a poll of unchanged feeds needs nothing else of the store.
             with self.engine.begin() as conn:
@@ -418,7 +418,7 @@ class Pipeline:
         `s` is the transaction's session, None when every poll is quiet (`conn` is enough).
         """
         now = self.clock()
-        quiet = [not w.items and _quiet(w.result) for w in writes]
+        quiet = [_calm(w) for w in writes]
         stored: list[list[StoredArticle]] = [[] for _ in writes]
         if s is not None:
             from monitor.store.articles import store_entries
@@ -496,9 +496,9 @@ GROUP_POLLS = 200
 QUIET_HOLD = 0.05
 
 
-def _quiet(result: FetchResult) -> bool:
-    """A 304 or same-bytes answer, without error or move: nothing to parse, one row to update."""
-    return result.kind in QUIET and not result.error and not result.moved_to
+def _calm(write: Write) -> bool:
+    """A poll with nothing to store but its feed's check (see is_quiet)."""
+    return not write.items and is_quiet(write.result)
 
 
 def _settle(futs: list[asyncio.Future[PollReport]],

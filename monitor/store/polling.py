@@ -64,6 +64,11 @@ _IDS_PER_STATEMENT = 500
 QUIET = frozenset({"not_modified", "unchanged"})
 
 
+def is_quiet(result: FetchResult) -> bool:
+    """A 304 or same-bytes answer, without error or move: what record_quiet records."""
+    return result.kind in QUIET and not result.error and not result.moved_to
+
+
 def dialect_insert(s: Session | Connection) -> Any:
     """The dialect's INSERT with ON CONFLICT support."""
     dialect = s.dialect if isinstance(s, Connection) else s.get_bind().dialect
@@ -178,7 +183,7 @@ def record_quiet(conn: Connection, outcomes: Sequence[tuple[int, FetchResult, da
     """
     rows = []
     for feed_id, result, next_check_at in outcomes:
-        if result.kind not in QUIET or result.error or result.moved_to:
+        if not is_quiet(result):
             raise ValueError(f"record_quiet: {result.kind} of feed {feed_id} is not quiet")
         rows.append({"feed_id": feed_id, "status": result.status, "outcome": result.kind,
                      "next": next_check_at, "etag": result.etag,
